@@ -1,0 +1,39 @@
+"""The algorithms, by the names the command line uses.
+
+Each lives in ``spinup/algos/<name>/<name>.py`` (the algorithm function) and ``core.py``
+(networks and the maths). They are imported only when asked for, so ``import spinup`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name -> (module, function)
+ALGOS = {
+    "vpg": ("spinup.algos.vpg.vpg", "vpg"),
+    "trpo": ("spinup.algos.trpo.trpo", "trpo"),
+    "ppo": ("spinup.algos.ppo.ppo", "ppo"),
+    "ddpg": ("spinup.algos.ddpg.ddpg", "ddpg"),
+    "td3": ("spinup.algos.td3.td3", "td3"),
+    "sac": ("spinup.algos.sac.sac", "sac"),
+    "dqn": ("spinup.algos.dqn.dqn", "dqn"),
+}
+
+# Algorithms that can run one experiment in several MPI processes (--cpu N).
+ON_POLICY = ("vpg", "trpo", "ppo")
+OFF_POLICY = ("ddpg", "td3", "sac", "dqn")
+
+
+def available() -> list[str]:
+    """Names of the algorithms whose modules exist in this installation."""
+    out = []
+    for name, (module, _) in ALGOS.items():
+        if importlib.util.find_spec(module.rpartition(".")[0]) is not None:
+            out.append(name)
+    return out
+
+
+def get_algo(name: str):
+    """The algorithm function called ``name`` (e.g. ``get_algo('ppo')``)."""
+    module, fn = ALGOS[name]
+    return getattr(importlib.import_module(module), fn)

@@ -1,0 +1,297 @@
+"""Logging for experiments: a table per epoch on screen and in ``progress.txt``, the run's
+settings in ``config.json``, and model snapshots in ``pyt_save/``.
+
+Typical use inside an algorithm::
+
+    logger = EpochLogger(**logger_kwargs)
+    logger.save_config(config)
+    logger.setup_pytorch_saver(ac, ac_kwargs)
+    for epoch in range(epochs):
+        ...
+        logger.store(EpRet=ep_ret, EpLen=ep_len)      # any number of times per epoch
+        ...
+        logger.save_state({'env': env}, epoch)
+        logger.log_tabular('Epoch', epoch)
+        logger.log_tabular('EpRet', with_min_and_max=True)
+        logger.dump_tabular()                          # one row in progress.txt
+
+Under MPI, statistics are taken over every process's samples and only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from spinup.utils.checkpoint import atomic_torch_save, atomic_write_text
+from spinup.utils.mpi_tools import mpi_statistics_scalar, proc_id
+from spinup.utils.serialization_utils import convert_json, encode_kwargs, qualified_name
+
+color2num = dict(gray=30, red=31, green=32, yellow=33, blue=34, magenta=35, cyan=36, white=37, crimson=38)
+
+
+def colorize(string: str, color: str, bold: bool = False, highlight: bool = False) -> str:
+    """Wrap ``string`` in ANSI escape codes for colour (and bold / highlighted background)."""
+    num = color2num[color]
+    if highlight:
+        num += 10
+    attrs = [str(num)] + (["1"] if bold else [])
+    return f"\x1b[{';'.join(attrs)}m{string}\x1b[0m"
+
+
+def env_spec_json(env) -> dict | None:
+    """What is needed to rebuild ``env`` with ``gym.make``: its id, kwargs and entry point."""
+    spec = getattr(env, "spec", None)
+    if spec is None:
+        return None
+    entry = spec.entry_point if isinstance(spec.entry_point, str) else None
+    return {
+        "id": spec.id,
+        "kwargs": convert_json(dict(spec.kwargs)),
+        "entry_point": entry,
+        "max_episode_steps": spec.max_episode_steps,
+    }
+
+
+class Logger:
+    """Writes a tab-separated ``progress.txt`` (one row per :meth:`dump_tabular`), ``config.json``
+    and model snapshots into ``output_dir``.
+
+    Args:
+        output_dir: folder for the outputs. Default: ``<tmp>/experiments/<timestamp>``.
+        output_fname: name of the table file. Default ``progress.txt``.
+        exp_name: the experiment's name, recorded in ``config.json`` (the plotter groups runs by it).
+        snapshots: if True, every :meth:`save_state` with an ``itr`` also keeps
+            ``pyt_save/model<itr>.pt`` beside the latest ``pyt_save/model.pt``.
+    """
+
+    def __init__(self, output_dir=None, output_fname="progress.txt", exp_name=None, snapshots=False):
+        self.exp_name = exp_name
+        self.snapshots = snapshots
+        self.output_file = None
+        self._header_written = False
+        if proc_id() == 0:
+            self.output_dir = output_dir or osp.join(tempfile.gettempdir(), "experiments", str(int(time.time())))
+            if osp.exists(self.output_dir):
+                print(f"Warning: Log dir {self.output_dir} already exists! Storing info there anyway.")
+            else:
+                os.makedirs(self.output_dir)
+            self.output_path = osp.join(self.output_dir, output_fname)
+            print(colorize(f"Logging data to {self.output_path}", "green", bold=True))
+        else:
+            self.output_dir = None
+            self.output_path = None
+        self.first_row = True
+        self.log_headers: list[str] = []
+        self.log_current_row: dict = {}
+        self._saver_module = None
+        self._saver_meta = None
+
+    # -- messages and settings ----------------------------------------------------------------
+
+    def log(self, msg: str, color: str = "green") -> None:
+        """Print a coloured message (rank 0 only)."""
+        if proc_id() == 0:
+            print(colorize(msg, color, bold=True))
+
+    def save_config(self, config: dict) -> None:
+        """Write the experiment's settings to ``config.json`` (sorted, indented) and print them.
+
+        Pass the algorithm's arguments only, e.g. ``config = dict(locals())`` as the first line of
+        the algorithm function.
+        """
+        config_json = convert_json(dict(config))
+        if self.exp_name is not None:
+            config_json["exp_name"] = self.exp_name
+        if proc_id() == 0:
+            output = json.dumps(config_json, separators=(",", ":\t"), indent=4, sort_keys=True)
+            print(colorize("Saving config:\n", color="cyan", bold=True))
+            print(output)
+            atomic_write_text(osp.join(self.output_dir, "config.json"), output)
+
+    # -- the table --------------------------------------------------------------------------
+
+    def log_tabular(self, key: str, val) -> None:
+        """Set the value of column ``key`` in this epoch's row.
+
+        The first row fixes the columns and their order; later rows may not add new ones.
+        """
+        if self.first_row:
+            self.log_headers.append(key)
+        else:
+            assert key in self.log_headers, (
+                f"Trying to introduce a new key {key} that you didn't include in the first iteration"
+            )
+        assert key not in self.log_current_row, (
+            f"You already set {key} this iteration. Maybe you forgot to call dump_tabular()"
+        )
+        self.log_current_row[key] = val
+
+    def restore_progress(self, num_rows: int) -> None:
+        """Continue an existing ``progress.txt`` after its first ``num_rows`` rows (for resuming).
+
+        Rows beyond ``num_rows`` (written after the checkpoint being resumed) are dropped, so the
+        resumed run appends exactly where the checkpoint was taken.
+        """
+        self.first_row = num_rows == 0
+        if proc_id() != 0 or num_rows == 0 or not osp.exists(self.output_path):
+            return
+        with open(self.output_path) as f:
+            lines = f.read().splitlines()
+        header, rows = lines[0], lines[1 : 1 + num_rows]
+        self.log_headers = header.split("\t")
+        atomic_write_text(self.output_path, "\n".join([header] + rows) + "\n")
+        self.output_file = open(self.output_path, "a")
+        atexit.register(self.output_file.close)
+        self._header_written = True
+
+    def dump_tabular(self) -> None:
+        """Print this epoch's row as a table, append it to ``progress.txt`` and start a new row."""
+        if proc_id() == 0:
+            vals = []
+            key_lens = [len(key) for key in self.log_headers]
+            max_key_len = max(15, max(key_lens))
+            keystr = "%" + "%d" % max_key_len
+            fmt = "| " + keystr + "s | %15s |"
+            n_slashes = 22 + max_key_len
+            lines = ["-" * n_slashes]
+            for key in self.log_headers:
+                val = self.log_current_row.get(key, "")
+                valstr = "%8.3g" % val if hasattr(val, "__float__") else val
+                lines.append(fmt % (key, valstr))
+                vals.append(val)
+            lines.append("-" * n_slashes)
+            print("\n".join(lines), flush=True)
+            if self.output_file is None:
+                self.output_file = open(self.output_path, "w")
+                atexit.register(self.output_file.close)
+            if not self._header_written:
+                self.output_file.write("\t".join(self.log_headers) + "\n")
+                self._header_written = True
+            self.output_file.write("\t".join(map(_cell, vals)) + "\n")
+            self.output_file.flush()
+        self.log_current_row.clear()
+        self.first_row = False
+
+    # -- model snapshots ------------------------------------------------------------------------
+
+    def setup_pytorch_saver(self, what_to_save: torch.nn.Module, ctor_kwargs: dict | None = None) -> None:
+        """Register the module whose weights :meth:`save_state` writes.
+
+        Args:
+            what_to_save: the model (normally the actor-critic ``ac``).
+            ctor_kwargs: the keyword arguments it was built with besides the observation and
+                action spaces (normally ``ac_kwargs``), recorded so the model can be rebuilt.
+        """
+        self._saver_module = what_to_save
+        self._saver_meta = {
+            "class": qualified_name(type(what_to_save)),
+            "kwargs": encode_kwargs(dict(ctor_kwargs or {})),
+        }
+
+    def save_state(self, state_dict: dict, itr: int | None = None) -> None:
+        """Save a snapshot of the registered model: weights and how to rebuild it and its env.
+
+        Writes ``pyt_save/model.pt`` (the model's ``state_dict``) and ``pyt_save/model.json``
+        (its class, constructor kwargs and the environment's spec). With ``snapshots=True`` and
+        an ``itr``, also keeps ``pyt_save/model<itr>.pt``. Rank 0 only; every write is atomic.
+
+        Args:
+            state_dict: normally ``{'env': env}``; the environment's spec is recorded so that
+                ``test_policy`` can rebuild it. Other JSON-able entries are recorded as they are.
+            itr: the epoch (or other counter) of this snapshot.
+        """
+        if proc_id() != 0 or self._saver_module is None:
+            return
+        meta = dict(self._saver_meta)
+        extra = dict(state_dict or {})
+        env = extra.pop("env", None)
+        meta["env"] = env_spec_json(env) if env is not None else None
+        meta["itr"] = itr
+        if env is not None:
+            meta["observation_space"] = str(env.observation_space)
+            meta["action_space"] = str(env.action_space)
+        meta["extra"] = convert_json(extra)
+        folder = osp.join(self.output_dir, "pyt_save")
+        weights = {k: v.detach().cpu().clone() for k, v in self._saver_module.state_dict().items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            atomic_torch_save(weights, osp.join(folder, "model.pt"))
+            if self.snapshots and itr is not None:
+                atomic_torch_save(weights, osp.join(folder, f"model{itr}.pt"))
+        atomic_write_text(osp.join(folder, "model.json"), json.dumps(meta, indent=2, sort_keys=True))
+
+
+def _cell(val) -> str:
+    if isinstance(val, (np.floating, np.integer)):
+        val = val.item()
+    return str(val)
+
+
+class EpochLogger(Logger):
+    """A :class:`Logger` that collects values during an epoch and logs their statistics.
+
+    ``store(EpRet=...)`` any number of times; then ``log_tabular('EpRet', with_min_and_max=True)``
+    writes the columns ``AverageEpRet, StdEpRet, MaxEpRet, MinEpRet`` (over every MPI process's
+    samples) and forgets the stored values.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epoch_dict: dict[str, list] = {}
+        self._warned_empty: set[str] = set()
+
+    def store(self, **kwargs) -> None:
+        """Record values (scalars or arrays) to be summarised at the end of the epoch."""
+        for k, v in kwargs.items():
+            self.epoch_dict.setdefault(k, []).append(v)
+
+    def _values(self, key: str) -> np.ndarray:
+        v = self.epoch_dict.get(key, [])
+        if len(v) and isinstance(v[0], np.ndarray) and v[0].ndim > 0:
+            return np.concatenate(v)
+        return np.asarray(v, dtype=np.float64)
+
+    def log_tabular(self, key: str, val=None, with_min_and_max: bool = False, average_only: bool = False) -> None:
+        """Log a value, or the statistics of the values stored under ``key`` this epoch.
+
+        Args:
+            key: the column name (or the name used with :meth:`store`).
+            val: a value to log as it is. If None, log statistics of the stored values instead.
+            with_min_and_max: also log ``Max<key>`` and ``Min<key>``.
+            average_only: log just the mean, in a column named ``<key>``.
+
+        If nothing was stored under ``key`` this epoch (e.g. no episode finished), the statistics
+        are NaN and a warning is printed once.
+        """
+        if val is not None:
+            super().log_tabular(key, val)
+        else:
+            vals = self._values(key)
+            if vals.size == 0 and key not in self._warned_empty and proc_id() == 0:
+                self._warned_empty.add(key)
+                print(colorize(
+                    f"Warning: nothing was stored for '{key}' this epoch, so it is logged as NaN "
+                    "(for episode statistics: no episode finished within the epoch).", "yellow"),
+                    file=sys.stderr)
+            stats = mpi_statistics_scalar(vals, with_min_and_max=with_min_and_max)
+            super().log_tabular(key if average_only else "Average" + key, stats[0])
+            if not average_only:
+                super().log_tabular("Std" + key, stats[1])
+            if with_min_and_max:
+                super().log_tabular("Max" + key, stats[3])
+                super().log_tabular("Min" + key, stats[2])
+        self.epoch_dict[key] = []
+
+    def get_stats(self, key: str):
+        """(mean, std) of the values stored under ``key``, over all processes, without clearing them."""
+        return mpi_statistics_scalar(self._values(key))
