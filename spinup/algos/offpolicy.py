@@ -37,10 +37,12 @@ class ReplayBuffer:
         self.ptr = (i + 1) % self.max_size
         self.size = min(self.size + 1, self.max_size)
 
-    def sample_batch(self, batch_size: int = 32, rng: np.random.Generator | None = None) -> dict:
-        """A batch drawn uniformly (with replacement) from the stored transitions, as tensors."""
-        rng = rng if rng is not None else np.random
-        idxs = rng.integers(0, self.size, size=batch_size) if hasattr(rng, "integers") else rng.randint(0, self.size, size=batch_size)
+    def sample_batch(self, batch_size: int, rng: np.random.Generator) -> dict:
+        """A batch drawn uniformly (with replacement) from the stored transitions, as tensors.
+
+        ``rng`` is the algorithm's own generator, so that its state can be checkpointed.
+        """
+        idxs = rng.integers(0, self.size, size=batch_size)
         return dict(
             obs=torch.from_numpy(self.obs[idxs]),
             act=torch.from_numpy(self.act[idxs]),
