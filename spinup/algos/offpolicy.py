@@ -1,10 +1,17 @@
-"""Pieces shared by the off-policy algorithms (DDPG, TD3, SAC, DQN): the replay buffer and the
-polyak (moving-average) update of target networks."""
+"""Pieces shared by the off-policy algorithms (DDPG, TD3, SAC, DQN): the replay buffer, the
+polyak (moving-average) update of target networks, space checks, the fused ensemble of MLPs
+behind the twin Q-functions, and the test episodes run at each epoch's end."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import gymnasium as gym
 import numpy as np
 import torch
+import torch.nn as nn
+
+from spinup.utils.errors import UserError
 
 
 class ReplayBuffer:
@@ -29,10 +36,11 @@ class ReplayBuffer:
 
     def store(self, obs, act, rew, next_obs, terminated) -> None:
         i = self.ptr
-        self.obs[i] = obs
+        # Observations of any Box shape are stored flattened.
+        self.obs[i] = np.ravel(obs)
         self.act[i] = act
         self.rew[i] = rew
-        self.next_obs[i] = next_obs
+        self.next_obs[i] = np.ravel(next_obs)
         self.terminated[i] = terminated
         self.ptr = (i + 1) % self.max_size
         self.size = min(self.size + 1, self.max_size)
@@ -80,3 +88,113 @@ def polyak_update(net: torch.nn.Module, net_targ: torch.nn.Module, polyak: float
     targ = list(net_targ.parameters())
     src = list(net.parameters())
     torch._foreach_lerp_(targ, src, 1.0 - polyak)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spaces, networks and test episodes shared by DDPG, TD3 and SAC (added after the buffer).
+
+
+def flat_obs_dim(observation_space) -> int:
+    """The size of a flattened observation; any Box shape is accepted, other spaces are refused."""
+    if not isinstance(observation_space, gym.spaces.Box):
+        raise UserError(
+            f"The off-policy algorithms need Box observations (of any shape), but this environment "
+            f"has {observation_space}. Wrap it (e.g. gymnasium.wrappers.FlattenObservation for a "
+            "Dict space) or pick another environment."
+        )
+    return int(np.prod(observation_space.shape))
+
+
+def box_bounds(action_space) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` of a Box action space as flat float32 arrays, refusing infinite bounds."""
+    low = np.asarray(action_space.low, dtype=np.float32).reshape(-1)
+    high = np.asarray(action_space.high, dtype=np.float32).reshape(-1)
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        raise UserError(
+            f"The action space {action_space} has infinite bounds; DDPG, TD3 and SAC squash actions "
+            "into the Box's bounds and need them finite. Wrap the environment with "
+            "gymnasium.wrappers.RescaleAction or ClipAction to give it finite bounds."
+        )
+    return low, high
+
+
+def mlp(sizes, activation, output_activation=nn.Identity) -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` between them (``output_activation`` last)."""
+    layers = []
+    for j in range(len(sizes) - 1):
+        act = activation if j < len(sizes) - 2 else output_activation
+        layers += [nn.Linear(sizes[j], sizes[j + 1]), act()]
+    return nn.Sequential(*layers)
+
+
+class EnsembleLinear(nn.Module):
+    """``n`` independent linear layers applied in one batched matrix product (``torch.baddbmm``).
+
+    Weights have shape ``[n, in, out]`` and each member is initialised like ``nn.Linear``.
+    Input ``[n, batch, in]`` (or ``[batch, in]``, shared by all members); output ``[n, batch, out]``.
+    """
+
+    def __init__(self, n: int, in_features: int, out_features: int):
+        super().__init__()
+        bound = 1.0 / np.sqrt(in_features)  # nn.Linear's default initialisation
+        self.weight = nn.Parameter(torch.empty(n, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n, 1, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
+        weight, bias = self.weight[members], self.bias[members]
+        if x.dim() == 2:
+            x = x.expand(weight.shape[0], *x.shape)
+        return torch.baddbmm(bias, x, weight)
+
+
+class EnsembleMLP(nn.Module):
+    """``n`` MLPs with identical shapes evaluated together: one batched call per layer instead of
+    one call per layer per member. Used for the twin Q-functions of TD3 and SAC.
+
+    Args:
+        n: number of members (2 for Q1, Q2).
+        sizes: layer sizes, input first.
+        activation: activation class between layers (none after the last).
+    """
+
+    def __init__(self, n: int, sizes, activation):
+        super().__init__()
+        self.layers = nn.ModuleList(EnsembleLinear(n, i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.activation = activation()
+
+    def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
+        """Outputs of the chosen members (all by default), shape ``[members, batch, out]``."""
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x, members))
+        return self.layers[-1](x, members)
+
+
+@contextmanager
+def frozen(module: nn.Module):
+    """Inside this block, ``module``'s parameters get no gradients (autograd skips them).
+
+    Used in the policy step: the loss goes through the Q-networks, but only the policy is
+    being improved, so computing the Q-parameters' gradients would be wasted work.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def run_test_episodes(test_env, act, num_episodes: int, max_ep_len: int, logger) -> None:
+    """Run ``num_episodes`` episodes on ``test_env`` choosing actions with ``act(obs)`` (normally
+    the deterministic policy), each capped at ``max_ep_len`` steps; store ``TestEpRet`` and
+    ``TestEpLen`` in ``logger`` for each."""
+    for _ in range(num_episodes):
+        (obs, _), done, ep_ret, ep_len = test_env.reset(), False, 0.0, 0
+        while not done:
+            obs, rew, terminated, truncated, _ = test_env.step(act(obs))
+            ep_ret += rew
+            ep_len += 1
+            done = terminated or truncated or ep_len == max_ep_len
+        logger.store(TestEpRet=ep_ret, TestEpLen=ep_len)

@@ -21,6 +21,7 @@ import os
 import random
 import tempfile
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -132,3 +133,126 @@ def load_resume_checkpoint(run_dir: str) -> dict:
             "one epoch with this version of spinup can be resumed."
         )
     return safe_torch_load(path)
+
+
+def check_process_count(state: dict, n: int) -> None:
+    """Refuse to resume with a different number of MPI processes than the run was started with."""
+    saved = len(state.get("processes", [None]))
+    if saved != n:
+        raise UserError(
+            f"This run was checkpointed with {saved} process(es) but is being resumed with {n}. "
+            f"Resume it with --cpu {saved} so that every process continues its own stream."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment state. Off-policy runs keep one episode going across epoch boundaries, so an exact
+# resume needs the episode's state too: the physics (MuJoCo), the simple attributes of a
+# pure-Python environment (classic control), and the step count of any TimeLimit wrapper.
+
+# Attributes of an unwrapped environment that are not part of the episode's state.
+_NOT_EPISODE_STATE = {
+    "action_space", "observation_space", "spec", "metadata", "render_mode", "np_random",
+    "_np_random", "_np_random_seed", "screen", "clock", "isopen", "surf", "viewer", "window",
+    "_ezpickle_args", "_ezpickle_kwargs", "mujoco_renderer",
+}
+
+
+def _encode(value):
+    """``value`` as JSON-able data that :func:`_decode` turns back into the same value, or raise
+    TypeError for a value that is not plain data (an engine object, a surface...)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"__npscalar__": value.item(), "dtype": value.dtype.str}
+    if isinstance(value, (list, tuple)):
+        return {"__list__": [_encode(v) for v in value], "tuple": isinstance(value, tuple)}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: _encode(v) for k, v in value.items()}}
+    raise TypeError(type(value).__name__)
+
+
+def _decode(data):
+    if not isinstance(data, dict):
+        return data
+    if "__ndarray__" in data:
+        return np.array(data["__ndarray__"], dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+    if "__npscalar__" in data:
+        return np.dtype(data["dtype"]).type(data["__npscalar__"])
+    if "__list__" in data:
+        items = [_decode(v) for v in data["__list__"]]
+        return tuple(items) if data["tuple"] else items
+    return {k: _decode(v) for k, v in data["__dict__"].items()}
+
+
+def _wrappers(env):
+    """The wrappers around the environment, outermost first."""
+    while isinstance(env, gym.Wrapper):
+        yield env
+        env = env.env
+
+
+def env_state(env) -> str | None:
+    """The state of the episode in progress in ``env`` (JSON), or None where it cannot be captured.
+
+    Captured: for MuJoCo environments, MuJoCo's full integration state (``mj_getState`` with
+    ``mjSTATE_INTEGRATION``: time, qpos, qvel, act, warm start, controls, applied forces...);
+    for other environments, every attribute of the unwrapped environment that is plain data
+    (numbers, arrays, lists), e.g. ``state`` in the classic-control tasks; and in both cases the
+    elapsed-step counters of the wrappers (``TimeLimit``). Environments holding engine objects
+    (Box2D worlds, for instance) return None: their episodes cannot be restored.
+    """
+    inner = env.unwrapped
+    state = {"wrappers": [w.__dict__.get("_elapsed_steps") for w in _wrappers(env)]}
+    data = getattr(inner, "data", None)
+    if data is not None and type(data).__module__.startswith("mujoco"):
+        import mujoco
+
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        physics = np.empty(mujoco.mj_stateSize(inner.model, spec))
+        mujoco.mj_getState(inner.model, data, physics, spec)
+        state["mujoco"] = physics.tolist()
+        return json.dumps(state)
+    attrs = {}
+    for name, value in vars(inner).items():
+        if name in _NOT_EPISODE_STATE:
+            continue
+        try:
+            attrs[name] = _encode(value)
+        except TypeError:
+            return None
+    state["attrs"] = attrs
+    return json.dumps(state)
+
+
+def set_env_state(env, state: str | None) -> bool:
+    """Put ``env`` (already reset once) back into the episode captured by :func:`env_state`.
+
+    Returns False, changing nothing, when ``state`` is None (the state could not be captured)
+    or was captured from a different kind of environment.
+    """
+    if state is None:
+        return False
+    s = json.loads(state)
+    wrappers = list(_wrappers(env))
+    if len(wrappers) != len(s["wrappers"]):
+        return False
+    inner = env.unwrapped
+    if "mujoco" in s:
+        import mujoco
+
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        physics = np.array(s["mujoco"], dtype=np.float64)
+        if getattr(inner, "data", None) is None or physics.size != mujoco.mj_stateSize(inner.model, spec):
+            return False
+        mujoco.mj_setState(inner.model, inner.data, physics, spec)
+        mujoco.mj_forward(inner.model, inner.data)
+    else:
+        for name, value in s["attrs"].items():
+            setattr(inner, name, _decode(value))
+    for wrapper, elapsed in zip(wrappers, s["wrappers"]):
+        if elapsed is not None:
+            wrapper._elapsed_steps = elapsed
+    return True
