@@ -1,0 +1,509 @@
+"""The command line: ``python -m spinup.run CMD [ARGS...]`` (or ``spinup CMD [ARGS...]``).
+
+``CMD`` is an algorithm (``ppo``, ``sac``, ...), a utility (``plot``, ``test_policy``, ``bench``)
+or ``help``. For an algorithm, the arguments are flags, each followed by one or more values::
+
+    python -m spinup.run ppo --env CartPole-v1 --clip_ratio 0.1 0.2 --hid[h] [32,32] [64,64] --seed 0 10
+
+Every flag with several values is an axis of a grid of experiments (here 2 x 2 x 2 runs). The
+grammar, step by step:
+
+1. A flag is a token that starts with ``--`` (``--key value`` or ``--key=value``); the tokens up to
+   the next flag are its values. A flag with no value means True (``--dt``).
+2. ``--key[sh]`` sets the shorthand used for ``key`` in output folder names.
+3. Shortcuts: ``--env`` is ``--env_name``, ``--hid`` is ``--ac_kwargs:hidden_sizes``, ``--act`` is
+   ``--ac_kwargs:activation``, ``--cpu`` is ``--num_cpu``, ``--dt`` is ``--datestamp``.
+4. ``--a:b value`` sets ``a['b']`` (``--env_kwargs:continuous True``).
+5. Values are read by :func:`parse_value` (never ``eval``'d).
+6. Run flags (``exp_name``, ``data_dir``, ``datestamp``, ``num_cpu``, ``parallel``, ``snapshots``,
+   ``tensorboard``, ``wandb``) take one value and configure the launch, not the algorithm.
+7. Everything is checked before launch: unknown flags, environments, ``--cpu`` with an
+   off-policy algorithm, numbers with typos, resume folders.
+
+Every mistake ends in a short message saying how to fix it and exit status 2. When experiments
+run, the exit status is 0 if all of them finished, 2 if every failure was a mistake the
+experiment reported (a UserError), and 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib
+import inspect
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+
+from spinup.algos import ALGOS, ON_POLICY
+from spinup.utils.errors import UserError
+
+# Utilities: command -> module with a ``main(argv)`` function.
+UTILITIES = {
+    "plot": "spinup.utils.plot",
+    "test_policy": "spinup.utils.test_policy",
+    "bench": "spinup.bench",
+}
+
+HELP_WORDS = ("help", "--help", "-h")
+
+# Short flags and the keys they stand for.
+SUBSTITUTIONS = {
+    "env": "env_name",
+    "hid": "ac_kwargs:hidden_sizes",
+    "act": "ac_kwargs:activation",
+    "cpu": "num_cpu",
+    "dt": "datestamp",
+}
+
+# Flags that configure the launch rather than the algorithm; each takes one value.
+RUN_KEYS = ("num_cpu", "data_dir", "datestamp", "exp_name", "parallel")
+# Flags passed to the Logger (through logger_kwargs); bare booleans.
+LOGGER_KEYS = ("snapshots", "tensorboard", "wandb")
+# Flags that describe the environment; call_experiment turns them into env_fn.
+ENV_KEYS = ("env_name", "env_kwargs", "env_pkg")
+# Flags whose values are names (folders, environment ids) and are kept exactly as typed.
+RAW_STRING_KEYS = ("env_name", "env_pkg", "exp_name", "data_dir", "resume")
+
+_TORCH_NAME = re.compile(r"^(torch|nn)(\.[A-Za-z_]\w*)+$")
+_MODULE_AND_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_LOOKS_NUMERIC = re.compile(r"^[+-]?\.?\d")
+_SHORTHAND = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point and dispatch.
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status.
+
+    A mistake on the command line prints a short message and raises ``SystemExit(2)``.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run_command(argv)
+    except UserError as e:
+        print(f"\nError: {e}\n", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+def run_command(argv: list[str]) -> int:
+    """Dispatch to help, a utility or an algorithm."""
+    if not argv or argv[0] in HELP_WORDS:
+        print(help_text())
+        return 0
+    cmd, args = argv[0], argv[1:]
+    if cmd in UTILITIES:
+        return run_utility(cmd, args)
+    algo = resolve_algo_name(cmd)
+    fn = load_algo(algo)
+    if "--help" in args or "-h" in args:
+        print(f"\n\nShowing docstring for spinup.{algo}:\n")
+        print(inspect.getdoc(fn) or "(This algorithm has no docstring.)")
+        return 0
+    grid, run_kwargs = build_grid(algo, fn, args)
+    results = grid.run(fn, **run_kwargs)
+    return exit_status(results)
+
+
+def run_utility(cmd: str, args: list[str]) -> int:
+    """Call ``main(args)`` of the utility's module, in this process."""
+    module_name = UTILITIES[cmd]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if not _is_missing(module_name, e):
+            raise
+        raise UserError(f"The '{cmd}' command is not available in this installation of spinup "
+                        f"(it has no {module_name}).") from None
+    status = module.main(args)
+    return status if isinstance(status, int) else 0
+
+
+def _is_missing(module_name: str, error: ModuleNotFoundError) -> bool:
+    """True if ``error`` says that ``module_name`` itself (or its package) does not exist."""
+    return bool(error.name) and (module_name == error.name or module_name.startswith(error.name + "."))
+
+
+def resolve_algo_name(cmd: str) -> str:
+    """The algorithm named by ``cmd`` (``ppo`` or ``ppo_pytorch`` -> ``ppo``), or :class:`UserError`."""
+    if cmd in ALGOS:
+        return cmd
+    base, _, suffix = cmd.rpartition("_")
+    if base in ALGOS and suffix == "pytorch":
+        return base
+    if base in ALGOS and suffix == "tf1":
+        raise UserError(f"TensorFlow 1 is not supported in spinup; use {base} (the PyTorch version).")
+    commands = list(ALGOS) + list(UTILITIES) + ["help"]
+    raise UserError(f"Unknown command '{cmd}'.{_did_you_mean(cmd, commands)} Valid commands: "
+                    f"{', '.join(commands)}. See: python -m spinup.run help")
+
+
+def load_algo(name: str):
+    """Import and return the algorithm function, or :class:`UserError` if it is not installed."""
+    module_name, fn_name = ALGOS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if not _is_missing(module_name, e):
+            raise
+        raise UserError(f"The algorithm '{name}' is not available in this installation of spinup yet "
+                        f"({module_name} is missing). Available: {', '.join(_available_algos())}.") from None
+    return getattr(module, fn_name)
+
+
+def _available_algos() -> list[str]:
+    from spinup.algos import available
+
+    return available() or ["none"]
+
+
+def exit_status(results) -> int:
+    """0 if every experiment finished; 2 if every failure was a reported mistake; 1 otherwise."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return 0
+    return 2 if all(r.returncode == 2 for r in failed) else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Help.
+
+
+def help_text() -> str:
+    """The text of ``python -m spinup.run help``."""
+    subs = "\n".join(f"    --{short.ljust(10)}for  --{long}" for short, long in SUBSTITUTIONS.items())
+    return f"""
+Run experiments in spinup from the command line with
+
+    python -m spinup.run CMD [ARGS...]        (or: spinup CMD [ARGS...])
+
+where CMD is one of these commands:
+
+    algorithms:  {'  '.join(ALGOS)}
+    utilities:   {'  '.join(UTILITIES)}
+    help
+
+Any keyword argument of an algorithm can be given as a flag, and a flag with several
+values runs one experiment per value (all combinations of all such flags), e.g.
+
+    python -m spinup.run ppo --env CartPole-v1 --clip_ratio 0.1 0.2 --seed 0 10
+
+    python -m spinup.run ppo --help         shows the algorithm's arguments
+    python -m spinup.run plot --help        shows a utility's options
+
+Shortcuts:
+
+{subs}
+
+Flags for every algorithm (one value each):
+
+    --exp_name NAME      name of the experiment and its folder (default cmd_<algo>)
+    --data_dir DIR       where output folders go (default: DEFAULT_DATA_DIR in user_config)
+    --dt                 put the date and time in the folder names
+    --cpu N|auto         MPI processes per experiment (vpg, trpo, ppo only)
+    --parallel N         run N experiments of the grid at the same time
+    --snapshots          keep pyt_save/model<epoch>.pt at every save, not only the latest
+    --tensorboard        also log to TensorBoard
+    --wandb              also log to Weights & Biases
+    --resume DIR         continue the run saved in DIR (repeat its other flags)
+
+Environments:
+
+    --env ID                      any registered Gymnasium id, e.g. CartPole-v1
+    --env_pkg mypkg               import your package that registers environments first
+    --env mypkg:MyEnv-v0          the same, in one flag
+    --env_kwargs:KEY VALUE        keyword arguments for gym.make
+
+Values are read as Python literals (0.1, [64,64], (64,), True, None), as torch names
+(nn.ReLU, torch.nn.Tanh), or as package.module:Name for an object of your own; anything
+else is a string. --key[sh] sets the short name of key in folder names; --a:b sets a['b'].
+More in the docs page "Running Experiments".
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the flags.
+
+
+@dataclass
+class Flag:
+    """One flag from the command line: its key, its values and its shorthand."""
+
+    typed: str  # as the user wrote it, for messages (e.g. "--hid[h]")
+    key: str
+    values: list = field(default_factory=list)
+    shorthand: str | None = None
+
+
+def tokenize(args: list[str]) -> list[Flag]:
+    """Group the tokens into flags and their values (still strings). A flag starts with ``--``."""
+    flags: list[Flag] = []
+    for token in args:
+        if token.startswith("--"):
+            key, has_value, value = token[2:].partition("=")
+            if not key:
+                raise UserError(f"'{token}' is not a flag: write flags as --name value, e.g. --env CartPole-v1.")
+            flags.append(Flag(typed="--" + key, key=key))
+            if has_value:
+                flags[-1].values.append(value)
+        elif not flags:
+            raise UserError(f"You didn't specify a first flag: '{token}' comes before any --flag. "
+                            "Write flags as --name value, e.g. --env CartPole-v1.")
+        else:
+            flags[-1].values.append(token)
+    return flags
+
+
+def apply_shorthand_and_substitutions(flag: Flag) -> None:
+    """Turn ``--hid[h]`` into the key ``ac_kwargs:hidden_sizes`` with shorthand ``h``."""
+    if "[" in flag.key or "]" in flag.key:
+        match = _SHORTHAND.match(flag.key)
+        if not match:
+            raise UserError(f"Cannot read the flag {flag.typed}: a shorthand goes in one pair of "
+                            "brackets at the end, e.g. --clip_ratio[cr].")
+        flag.key, flag.shorthand = match.group(1), match.group(2)
+    flag.key = SUBSTITUTIONS.get(flag.key, flag.key)
+
+
+def parse_value(text: str):
+    """Read one value from the command line, without ever ``eval``-ing it.
+
+    * Python literals (numbers, strings, lists, tuples, dicts, True/False/None) via
+      ``ast.literal_eval``; also ``inf`` and ``nan``.
+    * ``torch.X``, ``nn.X``, ``torch.nn.X`` (any depth): attributes of torch or torch.nn.
+    * ``package.module:Name``: imports ``package.module`` and takes ``Name``.
+    * Anything else stays a string.
+    """
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    if text.strip().lower() in ("inf", "+inf", "-inf", "nan"):
+        return float(text)
+    if _TORCH_NAME.match(text):
+        return resolve_torch_name(text)
+    if _MODULE_AND_NAME.match(text):
+        return import_named_object(text)
+    return text
+
+
+def resolve_torch_name(text: str):
+    """``'nn.ReLU'`` -> ``torch.nn.ReLU``; ``'torch.tanh'`` -> ``torch.tanh``."""
+    import torch
+
+    first, *rest = text.split(".")
+    obj = torch.nn if first == "nn" else torch
+    for part in rest:
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise UserError(f"'{text}' does not exist: {obj.__name__} has no '{part}'.{_did_you_mean(part, names)}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def import_named_object(text: str):
+    """``'mypkg.nets:MyActorCritic'`` -> the object ``MyActorCritic`` of the module ``mypkg.nets``."""
+    module_name, _, attr_path = text.partition(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UserError(f"Could not import '{module_name}' for the value '{text}' ({e}). Check the "
+                        "spelling, or add the module's folder to PYTHONPATH.") from None
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise UserError(f"'{text}' does not exist: {module_name} has no '{part}'.{_did_you_mean(part, names)}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def read_flags(args: list[str]) -> dict[str, Flag]:
+    """Tokenize, apply shorthands and substitutions, and parse the values: key -> Flag."""
+    flags: dict[str, Flag] = {}
+    for flag in tokenize(args):
+        apply_shorthand_and_substitutions(flag)
+        if flag.key in flags:
+            raise UserError(f"{flag.typed} is given twice (as {flags[flag.key].typed} and {flag.typed}). "
+                            "Give all its values after one flag, e.g. --seed 0 10 20.")
+        if not flag.values:
+            flag.values = [True]  # a bare flag is a boolean switch
+        elif flag.key not in RAW_STRING_KEYS:
+            flag.values = [parse_value(v) for v in flag.values]
+        flags[flag.key] = flag
+    return flags
+
+
+def _did_you_mean(word: str, choices, prefix: str = "") -> str:
+    """`` Did you mean: x?`` for the closest choices (ignoring case), or an empty string."""
+    by_lower = {c.lower(): c for c in choices}
+    close = [by_lower[c] for c in difflib.get_close_matches(word.lower(), list(by_lower), n=3, cutoff=0.6)]
+    return f" Did you mean: {', '.join(prefix + c for c in close)}?" if close else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking the flags and building the grid.
+
+
+def _one_value(flags: dict[str, Flag], key: str, default=None):
+    """Remove ``key`` from ``flags`` and return its single value (``default`` if absent)."""
+    flag = flags.pop(key, None)
+    if flag is None:
+        return default
+    if len(flag.values) != 1:
+        raise UserError(f"You can only provide one value for {flag.typed}; got {len(flag.values)}.")
+    return flag.values[0]
+
+
+def _positive_int(value, flag_name: str, allow_auto: bool = False):
+    """``value`` if it is an int >= 1 (or ``'auto'`` when allowed), else :class:`UserError`."""
+    if allow_auto and value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        expected = "a whole number (1 or more)" + (" or auto" if allow_auto else "")
+        raise UserError(f"{flag_name} needs {expected}; got {value!r}.")
+    return value
+
+
+def _text(value, flag_name: str):
+    """``value`` if it is a non-empty string (or None, for an absent flag), else :class:`UserError`."""
+    if value is not None and (not isinstance(value, str) or not value):
+        raise UserError(f"{flag_name} needs a value, e.g. {flag_name} my_name.")
+    return value
+
+
+def _boolean(value, flag_name: str) -> bool:
+    if not isinstance(value, bool):
+        raise UserError(f"{flag_name} is a switch: give it alone (or with True or False); got {value!r}.")
+    return value
+
+
+def read_run_options(algo: str, flags: dict[str, Flag]) -> dict:
+    """Take the run flags out of ``flags``; return the keyword arguments of ``ExperimentGrid.run``
+    plus ``exp_name``."""
+    num_cpu = _positive_int(_one_value(flags, "num_cpu", 1), "--cpu", allow_auto=True)
+    if num_cpu != 1 and algo not in ON_POLICY:
+        raise UserError(f"{algo} can't be run with --cpu above 1: only {', '.join(ON_POLICY)} split one "
+                        "experiment over several processes. Remove --cpu (use --parallel N to run "
+                        "several experiments at once).")
+    options = dict(
+        exp_name=_text(_one_value(flags, "exp_name", f"cmd_{algo}"), "--exp_name"),
+        num_cpu=num_cpu,
+        data_dir=_text(_one_value(flags, "data_dir"), "--data_dir"),
+        datestamp=_boolean(_one_value(flags, "datestamp", False), "--dt"),
+        parallel=_positive_int(_one_value(flags, "parallel", 1), "--parallel"),
+    )
+    logger_options = {}
+    for key in LOGGER_KEYS:
+        if key in flags:
+            logger_options[key] = _boolean(_one_value(flags, key), f"--{key}")
+    _check_logger_supports(logger_options)
+    options["logger_options"] = logger_options
+    return options
+
+
+def _check_logger_supports(logger_options: dict) -> None:
+    """Fail before launch if the Logger of this installation lacks one of the options."""
+    from spinup.utils.logx import Logger
+
+    accepted = inspect.signature(Logger.__init__).parameters
+    for key in logger_options:
+        if key not in accepted:
+            raise UserError(f"--{key} is not supported by the logger of this installation of spinup yet.")
+
+
+def check_env(flags: dict[str, Flag]) -> None:
+    """``--env`` is required, and each environment must exist (its package imported first)."""
+    if "env_name" not in flags:
+        raise UserError("You did not give an environment: add --env <id>, e.g. --env CartPole-v1.")
+    env_pkg = None
+    if "env_pkg" in flags:
+        if len(flags["env_pkg"].values) != 1 or not isinstance(flags["env_pkg"].values[0], str):
+            raise UserError("You can only provide one value for --env_pkg: the package that registers your environments.")
+        env_pkg = flags["env_pkg"].values[0]
+    from spinup.utils.envs import check_env_id
+
+    for env_name in flags["env_name"].values:
+        check_env_id(env_name, env_pkg)
+
+
+def check_keys(algo: str, fn, flags: dict[str, Flag]) -> None:
+    """Every flag left must be a keyword argument of the algorithm (or an environment flag)."""
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    accepted = [name for name in params if name not in ("env_fn", "logger_kwargs")] + list(ENV_KEYS)
+    for flag in flags.values():
+        head = flag.key.split(":")[0]
+        if head == "env_fn":
+            raise UserError("Give the environment with --env <id> (e.g. --env CartPole-v1), not --env_fn.")
+        if head == "logger_kwargs":
+            raise UserError("The output folder is set with --exp_name, --data_dir and --dt, not --logger_kwargs.")
+        if head in accepted or takes_any:
+            continue
+        every_flag = accepted + list(RUN_KEYS) + list(LOGGER_KEYS) + list(SUBSTITUTIONS)
+        raise UserError(
+            f"Unknown flag {flag.typed} for {algo}.{_did_you_mean(head, every_flag, '--')}\n"
+            f"{algo} accepts: {', '.join('--' + a for a in accepted)}\n"
+            f"and the run flags: {', '.join('--' + k for k in RUN_KEYS + LOGGER_KEYS)} "
+            f"(shortcuts: {', '.join('--' + k for k in SUBSTITUTIONS)})."
+        )
+
+
+def check_value_types(fn, flags: dict[str, Flag]) -> None:
+    """A value for a numeric or boolean argument must be one: catch typos such as ``0.99x``."""
+    params = inspect.signature(fn).parameters
+    for flag in flags.values():
+        param = params.get(flag.key)
+        if param is None:
+            continue
+        default = param.default
+        for value in flag.values:
+            if isinstance(default, bool):
+                if isinstance(value, str):
+                    raise UserError(f"{flag.typed} expects True or False; got {value!r}.")
+            elif isinstance(default, (int, float)) and isinstance(value, bool):
+                raise UserError(f"{flag.typed} needs a number after it (its default is {default}).")
+            elif isinstance(default, (int, float)) and isinstance(value, str) and _LOOKS_NUMERIC.match(value):
+                raise UserError(f"{flag.typed} expects a number (its default is {default}); got '{value}'. "
+                                "Check it for a typo.")
+
+
+def check_resume(flags: dict[str, Flag], num_variants: int) -> None:
+    """``--resume DIR``: one existing run folder with a checkpoint, and a grid of one experiment."""
+    if "resume" not in flags:
+        return
+    from spinup.utils.run_utils import check_resume_dir
+
+    if len(flags["resume"].values) != 1:
+        raise UserError("You can only provide one value for --resume: the folder of the run to continue.")
+    value = flags["resume"].values[0]
+    if value is True:
+        raise UserError("--resume needs the folder of the run to continue, e.g. --resume data/hello/hello_s0.")
+    check_resume_dir(value)
+    if num_variants != 1:
+        raise UserError(f"--resume continues one run, but these flags make {num_variants} experiments. "
+                        "Give one value per flag.")
+
+
+def build_grid(algo: str, fn, args: list[str]):
+    """Read and check the algorithm's flags; return the ExperimentGrid and the kwargs of its ``run``."""
+    from spinup.utils.run_utils import ExperimentGrid
+
+    flags = read_flags(args)
+    options = read_run_options(algo, flags)
+    check_keys(algo, fn, flags)
+    check_value_types(fn, flags)
+    check_env(flags)
+    grid = ExperimentGrid(name=options.pop("exp_name"))
+    for flag in flags.values():
+        grid.add(flag.key, flag.values, shorthand=flag.shorthand)
+    num_variants = math.prod(len(flag.values) for flag in flags.values())
+    check_resume(flags, num_variants)
+    grid.variants()  # checks that no key is given both whole and part by part
+    return grid, options
+
+
+if __name__ == "__main__":
+    sys.exit(main())
