@@ -34,6 +34,7 @@ import torch
 
 from spinup.utils.checkpoint import atomic_torch_save, atomic_write_text
 from spinup.utils.mpi_tools import mpi_statistics_scalar, proc_id
+from spinup.utils.progress import ProgressLine
 from spinup.utils.serialization_utils import convert_json, encode_kwargs, qualified_name
 
 color2num = dict(gray=30, red=31, green=32, yellow=33, blue=34, magenta=35, cyan=36, white=37, crimson=38)
@@ -72,11 +73,24 @@ class Logger:
         exp_name: the experiment's name, recorded in ``config.json`` (the plotter groups runs by it).
         snapshots: if True, every :meth:`save_state` with an ``itr`` also keeps
             ``pyt_save/model<itr>.pt`` beside the latest ``pyt_save/model.pt``.
+        tensorboard: if True, also write every row's columns as TensorBoard scalars to
+            ``<output_dir>/tb/`` (needs the ``tensorboard`` package; see :mod:`spinup.utils.tracking`).
+        wandb: if True, also log every row to Weights & Biases (``WANDB_MODE=offline`` works).
+        progress: show a line with epoch k/N, steps/s and ETA after each row. None (default):
+            only when standard output is a terminal. N comes from ``epochs`` in the saved config.
     """
 
-    def __init__(self, output_dir=None, output_fname="progress.txt", exp_name=None, snapshots=False):
+    def __init__(self, output_dir=None, output_fname="progress.txt", exp_name=None, snapshots=False,
+                 tensorboard=False, wandb=False, progress=None):
         self.exp_name = exp_name
         self.snapshots = snapshots
+        self.tensorboard = tensorboard
+        self.wandb = wandb
+        self._trackers: list | None = None  # created at the first row, once resuming is known
+        self._config_json: dict | None = None
+        self._resumed = False
+        self._row_count = 0  # rows in progress.txt, the fallback step for TensorBoard / W&B
+        self._progress = ProgressLine(enabled=progress)
         self.output_file = None
         self._header_written = False
         if proc_id() == 0:
@@ -87,6 +101,12 @@ class Logger:
                 os.makedirs(self.output_dir)
             self.output_path = osp.join(self.output_dir, output_fname)
             print(colorize(f"Logging data to {self.output_path}", "green", bold=True))
+            from spinup.utils import tracking
+
+            if tensorboard:
+                tracking.require_tensorboard()
+            if wandb:
+                tracking.require_wandb()
         else:
             self.output_dir = None
             self.output_path = None
@@ -112,6 +132,10 @@ class Logger:
         config_json = convert_json(dict(config))
         if self.exp_name is not None:
             config_json["exp_name"] = self.exp_name
+        self._config_json = config_json
+        epochs = config_json.get("epochs")
+        if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0:
+            self._progress.total_epochs = epochs
         if proc_id() == 0:
             output = json.dumps(config_json, separators=(",", ":\t"), indent=4, sort_keys=True)
             print(colorize("Saving config:\n", color="cyan", bold=True))
@@ -149,6 +173,10 @@ class Logger:
             lines = f.read().splitlines()
         header, rows = lines[0], lines[1 : 1 + num_rows]
         self.log_headers = header.split("\t")
+        self._resumed = True
+        self._row_count = len(rows)
+        last = dict(zip(self.log_headers, rows[-1].split("\t"))) if rows else {}
+        self._progress.restart_from(len(rows), _float_or_none(last.get("TotalEnvInteracts")))
         atomic_write_text(self.output_path, "\n".join([header] + rows) + "\n")
         self.output_file = open(self.output_path, "a")
         atexit.register(self.output_file.close)
@@ -179,8 +207,34 @@ class Logger:
                 self._header_written = True
             self.output_file.write("\t".join(map(_cell, vals)) + "\n")
             self.output_file.flush()
+            self._mirror_row(dict(zip(self.log_headers, vals)))
+            self._progress.epoch_done(_float_or_none(self.log_current_row.get("TotalEnvInteracts")))
         self.log_current_row.clear()
         self.first_row = False
+
+    def _mirror_row(self, row: dict) -> None:
+        """Hand a finished row to TensorBoard / W&B, if asked for (rank 0 only)."""
+        if not (self.tensorboard or self.wandb):
+            return
+        from spinup.utils import tracking
+
+        values = tracking.numeric_items(row)
+        step = tracking.row_step(values, self._row_count)
+        self._row_count += 1
+        if self._trackers is None:
+            self._trackers = []
+            if self.tensorboard:
+                purge = step if self._resumed else None
+                self._trackers.append(tracking.TensorBoardWriter(osp.join(self.output_dir, "tb"), purge_step=purge))
+            if self.wandb:
+                w = tracking.WandbWriter(self.output_dir, group=self.exp_name, resume=self._resumed)
+                if self._config_json is not None:
+                    w.set_config(self._config_json)
+                self._trackers.append(w)
+            for t in self._trackers:
+                atexit.register(t.close)
+        for t in self._trackers:
+            t.write(values, step)
 
     # -- model snapshots ------------------------------------------------------------------------
 
@@ -229,6 +283,13 @@ class Logger:
             if self.snapshots and itr is not None:
                 atomic_torch_save(weights, osp.join(folder, f"model{itr}.pt"))
         atomic_write_text(osp.join(folder, "model.json"), json.dumps(meta, indent=2, sort_keys=True))
+
+
+def _float_or_none(val) -> float | None:
+    try:
+        return float(val)
+    except (TypeError, ValueError):
+        return None
 
 
 def _cell(val) -> str:
