@@ -35,3 +35,47 @@ def record_kwargs(seed=0, logger_kwargs=None, env_fn=None, fail=False, user_erro
         raise UserError("The value of user_error was True; set it to False.")
     if fail:
         raise RuntimeError("failing on purpose")
+
+
+def main(argv):
+    """Stands in for a utility's ``main(argv)`` (plot, test_policy, bench) in dispatch tests."""
+    print("utility got", argv)
+    return 3 if "--fail" in argv else 0
+
+
+TINY_ENV_PACKAGE = '''"""A tiny environment package, registered on import (written by the tests)."""
+import gymnasium as gym
+import numpy as np
+
+
+class TinyEnv(gym.Env):
+    """Reward 1 for action 1; the episode ends after ``size`` steps."""
+
+    def __init__(self, size=5):
+        self.size = size
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.t = 0
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = np.full(2, self.t / self.size, dtype=np.float32)
+        return obs, float(action), self.t >= self.size, False, {}
+
+
+gym.register(id="SpinupTiny-v0", entry_point=__name__ + ":TinyEnv", max_episode_steps=50)
+'''
+
+
+def write_tiny_env_package(folder, name="spinup_tiny_env"):
+    """Write the package ``name`` (registering ``SpinupTiny-v0``) into ``folder``."""
+    pkg = os.path.join(folder, name)
+    os.makedirs(pkg, exist_ok=True)
+    with open(os.path.join(pkg, "__init__.py"), "w") as f:
+        f.write(TINY_ENV_PACKAGE)
+    return name
