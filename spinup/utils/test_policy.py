@@ -220,13 +220,14 @@ def load_pytorch_policy(fpath: str, itr="last", deterministic: bool = False, env
         raise UserError(f"test_policy: the weights in {model_file} do not fit {meta['class']}: {e}") from None
     model.eval()
 
+    # Without -d, act() keeps its own default (sampling for PPO and SAC, as in training).
     act_kwargs = {}
-    if "deterministic" in inspect.signature(model.act).parameters:
-        act_kwargs["deterministic"] = deterministic
-        if deterministic:
+    if deterministic:
+        if "deterministic" in inspect.signature(model.act).parameters:
+            act_kwargs["deterministic"] = True
             print("Using the deterministic action.")
-    elif deterministic:
-        print(f"Note: {cls.__name__}.act has no deterministic option; using its usual action.")
+        else:
+            print(f"Note: {cls.__name__}.act has no deterministic option; using its usual action.")
 
     def get_action(obs):
         with torch.no_grad():
