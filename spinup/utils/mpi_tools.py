@@ -123,6 +123,12 @@ def broadcast(x: np.ndarray, root: int = 0) -> None:
         comm.Bcast(x, root=root)
 
 
+def gather_to_root(obj) -> list | None:
+    """Every process's ``obj`` as a list on rank 0 (None on the others); ``[obj]`` in one process."""
+    comm = _world()
+    return [obj] if comm is None else comm.gather(obj, root=0)
+
+
 def _mpi_op(x, op_name: str):
     scalar = np.isscalar(x)
     x = np.asarray([x] if scalar else x, dtype=np.float64)

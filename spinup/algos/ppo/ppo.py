@@ -1,0 +1,249 @@
+"""Proximal Policy Optimization (PPO-Clip) with GAE-Lambda advantages and KL early stopping."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch.optim import Adam
+
+from spinup.algos.ppo import core
+from spinup.utils import checkpoint
+from spinup.utils.logx import EpochLogger
+from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
+from spinup.utils.mpi_tools import gather_to_root, mpi_avg, num_procs, proc_id
+
+
+def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
+        steps_per_epoch=4000, epochs=50, gamma=0.99, clip_ratio=0.2, pi_lr=3e-4,
+        vf_lr=1e-3, train_pi_iters=80, train_v_iters=80, lam=0.97, max_ep_len=1000,
+        target_kl=0.01, logger_kwargs=dict(), save_freq=10, resume=None):
+    """Proximal Policy Optimization (by clipping), with early stopping based on approximate KL.
+
+    Args:
+        env_fn: A function that creates a copy of the environment (Gymnasium API). The
+            environment must have a Box observation space (of any shape) and a Box or Discrete
+            action space.
+        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs, act)`` returns
+            the action distribution and the log-probability of ``act``; ``pi.sample(obs)``
+            returns an action and its log-probability), a ``v`` module (``v(obs)`` returns value
+            estimates of shape ``[batch]``), and ``step(obs)`` returning numpy ``(a, v, logp_a)``.
+            It is called as ``actor_critic(observation_space, action_space, **ac_kwargs)``.
+            Default: :class:`spinup.algos.onpolicy.MLPActorCritic`.
+        ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
+            ``dict(hidden_sizes=(64, 64), activation=torch.nn.Tanh)``.
+        seed (int): Seed for the random number generators (torch, numpy, the environment and its
+            action space). Each MPI process adds ``10000 * rank``.
+        steps_per_epoch (int): Environment steps per epoch, summed over all processes: the batch
+            size of each update. Default 4000 (typically 1000 to 10000).
+        epochs (int): Number of epochs (policy updates). Default 50.
+        gamma (float): Discount factor, between 0 and 1 (typically 0.99 to 0.999).
+        clip_ratio (float): How far the new policy may move from the old one in probability
+            ratio before the objective stops rewarding it (epsilon in the paper). Typically 0.1
+            to 0.3. Default 0.2.
+        pi_lr (float): Learning rate of the policy's Adam optimizer. Default 3e-4.
+        vf_lr (float): Learning rate of the value function's Adam optimizer. Default 1e-3.
+        train_pi_iters (int): Maximum number of gradient steps on the policy objective per epoch
+            (early stopping on KL may take fewer). Default 80.
+        train_v_iters (int): Number of gradient steps on the value function per epoch. Default 80.
+        lam (float): Lambda of GAE-Lambda, between 0 and 1 (typically 0.9 to 1). Default 0.97.
+        max_ep_len (int): Maximum length of an episode; longer episodes are cut off and
+            bootstrapped. Environments' own time limits also apply. Default 1000.
+        target_kl (float): The KL divergence between old and new policy that an update should
+            roughly not exceed: policy steps stop once the estimate passes ``1.5 * target_kl``.
+            Typically 0.01 to 0.05. Default 0.01.
+        logger_kwargs (dict): Keyword arguments for the :class:`~spinup.utils.logx.EpochLogger`.
+        save_freq (int): Save the model every ``save_freq`` epochs (and after the last one).
+        resume (str): The folder of a stopped run of this experiment to continue from its last
+            completed epoch. The run continues exactly as if it had never stopped.
+
+    Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet, EpLen,
+    AverageVVals, StdVVals, MaxVVals, MinVVals, TotalEnvInteracts, LossPi, LossV, DeltaLossPi,
+    DeltaLossV, Entropy, KL, ClipFrac, StopIter, Time.
+    """
+    config = dict(locals())
+
+    # Special function to avoid certain slowdowns from PyTorch + MPI combo.
+    setup_pytorch_for_mpi()
+
+    # Set up logger and save configuration
+    logger = EpochLogger(**logger_kwargs)
+    logger.save_config(config)
+
+    # Random seed, different on each process
+    seed += 10000 * proc_id()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+    # Instantiate environment
+    env = env_fn()
+    env.action_space.seed(seed)
+    obs_shape, act_shape = env.observation_space.shape, env.action_space.shape
+
+    # Create actor-critic module, and start every process from the same weights
+    ac = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    sync_params(ac)
+
+    # Count variables
+    var_counts = tuple(sum(p.numel() for p in m.parameters()) for m in (ac.pi, ac.v))
+    logger.log("\nNumber of parameters: \t pi: %d, \t v: %d\n" % var_counts)
+
+    # Set up experience buffer
+    local_steps_per_epoch = steps_per_epoch // num_procs()
+    buf = core.GAEBuffer(obs_shape, act_shape, local_steps_per_epoch, gamma, lam)
+
+    # Set up function for computing PPO policy loss
+    def compute_loss_pi(data):
+        obs, act, adv, logp_old = data["obs"], data["act"], data["adv"], data["logp"]
+        pi, logp = ac.pi(obs, act)
+        loss_pi = -core.ppo_clip_objective(logp, logp_old, adv, clip_ratio)
+
+        # Useful extra info
+        kl = core.approx_kl(logp_old, logp).item()
+        ent = pi.entropy().mean().item()
+        cf = core.clip_fraction(logp, logp_old, clip_ratio).item()
+        return loss_pi, dict(kl=kl, ent=ent, cf=cf)
+
+    # Set up function for computing value loss
+    def compute_loss_v(data):
+        return ((ac.v(data["obs"]) - data["ret"]) ** 2).mean()
+
+    # Set up optimizers for policy and value function
+    pi_optimizer = Adam(ac.pi.parameters(), lr=pi_lr)
+    vf_optimizer = Adam(ac.v.parameters(), lr=vf_lr)
+
+    # Set up model saving
+    logger.setup_pytorch_saver(ac, ac_kwargs)
+
+    def update():
+        data = buf.get()
+
+        pi_l_old, pi_info_old = compute_loss_pi(data)
+        pi_l_old = pi_l_old.item()
+        v_l_old = compute_loss_v(data).item()
+
+        # Train policy with multiple steps of gradient descent, stopping early on large KL
+        for i in range(train_pi_iters):
+            pi_optimizer.zero_grad()
+            loss_pi, pi_info = compute_loss_pi(data)
+            kl = mpi_avg(pi_info["kl"])
+            if kl > 1.5 * target_kl:
+                logger.log("Early stopping at step %d due to reaching max kl." % i)
+                break
+            loss_pi.backward()
+            mpi_avg_grads(ac.pi)  # average grads across MPI processes
+            pi_optimizer.step()
+        logger.store(StopIter=i)
+
+        # Value function learning
+        for _ in range(train_v_iters):
+            vf_optimizer.zero_grad()
+            loss_v = compute_loss_v(data)
+            loss_v.backward()
+            mpi_avg_grads(ac.v)  # average grads across MPI processes
+            vf_optimizer.step()
+
+        # Log changes from update
+        kl, ent, cf = pi_info["kl"], pi_info_old["ent"], pi_info["cf"]
+        logger.store(LossPi=pi_l_old, LossV=v_l_old, KL=kl, Entropy=ent, ClipFrac=cf,
+                     DeltaLossPi=loss_pi.item() - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
+
+    # Continue a stopped run, or start a new one
+    start_epoch, elapsed = 0, 0.0
+    if resume is not None:
+        start_epoch, elapsed = restore(resume, logger, env, ac, pi_optimizer, vf_optimizer)
+    start_time = time.time() - elapsed
+    warned_short_share = False
+
+    # Main loop: collect experience in env and update/log each epoch
+    for epoch in range(start_epoch, epochs):
+        obs, _ = env.reset(seed=seed if epoch == 0 else None)
+        ep_ret, ep_len, finished_episodes = 0.0, 0, 0
+        for t in range(local_steps_per_epoch):
+            act, v, logp = ac.step(torch.as_tensor(obs, dtype=torch.float32))
+
+            next_obs, rew, terminated, truncated, _ = env.step(act)
+            ep_ret += rew
+            ep_len += 1
+
+            buf.store(obs, act, rew, v, logp)
+            obs = next_obs
+
+            timeout = truncated or ep_len == max_ep_len
+            epoch_ended = t == local_steps_per_epoch - 1
+            if terminated or timeout or epoch_ended:
+                # Bootstrap from V(s_T) when the trajectory was cut off (time limit or end of
+                # epoch), never when the episode really terminated.
+                if terminated:
+                    last_val = 0.0
+                else:
+                    _, last_val, _ = ac.step(torch.as_tensor(obs, dtype=torch.float32))
+                buf.finish_path(last_val)
+                if terminated or timeout:
+                    logger.store(EpRet=ep_ret, EpLen=ep_len)
+                    finished_episodes += 1
+                    obs, _ = env.reset()
+                    ep_ret, ep_len = 0.0, 0
+
+        if finished_episodes == 0 and num_procs() > 1 and not warned_short_share:
+            warned_short_share = True
+            logger.log(
+                f"Warning: no episode finished within a process's share of the epoch "
+                f"({local_steps_per_epoch} steps = steps_per_epoch / {num_procs()} processes), so "
+                "episode returns are logged as NaN. Each process cut its episodes off and "
+                "bootstrapped them, which is correct but noisier. Use fewer processes or a larger "
+                "steps_per_epoch to see full episodes.", "yellow")
+
+        # Save model
+        logger.store(VVals=buf.val)
+        update()
+        if (epoch % save_freq == 0) or (epoch == epochs - 1):
+            logger.save_state({"env": env}, epoch)
+
+        # Log info about epoch
+        logger.log_tabular("Epoch", epoch)
+        logger.log_tabular("EpRet", with_min_and_max=True)
+        logger.log_tabular("EpLen", average_only=True)
+        logger.log_tabular("VVals", with_min_and_max=True)
+        logger.log_tabular("TotalEnvInteracts", (epoch + 1) * local_steps_per_epoch * num_procs())
+        logger.log_tabular("LossPi", average_only=True)
+        logger.log_tabular("LossV", average_only=True)
+        logger.log_tabular("DeltaLossPi", average_only=True)
+        logger.log_tabular("DeltaLossV", average_only=True)
+        logger.log_tabular("Entropy", average_only=True)
+        logger.log_tabular("KL", average_only=True)
+        logger.log_tabular("ClipFrac", average_only=True)
+        logger.log_tabular("StopIter", average_only=True)
+        logger.log_tabular("Time", time.time() - start_time)
+        logger.dump_tabular()
+
+        # Everything needed to continue from here, written after the epoch's row
+        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, ac, pi_optimizer, vf_optimizer)
+
+    return ac
+
+
+def save_checkpoint(logger, epochs_done, elapsed, env, ac, pi_optimizer, vf_optimizer):
+    """Write ``resume.pt``: weights, optimizers, counters and every process's random states."""
+    per_process = gather_to_root(dict(rng=checkpoint.global_rng_state(), env_rng=checkpoint.env_rng_state(env)))
+    if proc_id() == 0:
+        checkpoint.save_resume_checkpoint(logger.output_dir, dict(
+            epoch=epochs_done, elapsed=elapsed, ac=ac.state_dict(),
+            pi_optimizer=pi_optimizer.state_dict(), vf_optimizer=vf_optimizer.state_dict(),
+            processes=per_process))
+
+
+def restore(run_dir, logger, env, ac, pi_optimizer, vf_optimizer):
+    """Load ``resume.pt`` from ``run_dir``; returns the epoch to start from and the time spent so far."""
+    state = checkpoint.load_resume_checkpoint(run_dir)
+    checkpoint.check_process_count(state, num_procs())
+    ac.load_state_dict(state["ac"])
+    pi_optimizer.load_state_dict(state["pi_optimizer"])
+    vf_optimizer.load_state_dict(state["vf_optimizer"])
+    mine = state["processes"][proc_id()]
+    checkpoint.set_global_rng_state(mine["rng"])
+    checkpoint.set_env_rng_state(env, mine["env_rng"])
+    logger.restore_progress(state["epoch"])
+    logger.log(f"Resuming from {run_dir} after epoch {state['epoch']}.")
+    return state["epoch"], state["elapsed"]
