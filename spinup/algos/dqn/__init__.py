@@ -1,0 +1,1 @@
+"""Deep Q-Network (DQN)."""

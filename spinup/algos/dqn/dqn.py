@@ -1,0 +1,265 @@
+"""Deep Q-Network (Mnih et al., 2015), with optional Double DQN (van Hasselt et al., 2016)."""
+
+from __future__ import annotations
+
+import random
+import time
+from copy import deepcopy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.optim import Adam
+
+from spinup.algos.dqn import core
+from spinup.algos.offpolicy import ReplayBuffer, restore, run_test_episodes, save_checkpoint
+from spinup.utils.logx import EpochLogger
+
+
+def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
+        steps_per_epoch=4000, epochs=50, replay_size=int(1e5), gamma=0.99, lr=5e-4,
+        batch_size=100, start_steps=1000, update_after=1000, update_every=4,
+        target_update_every=500, eps_start=1.0, eps_end=0.05, eps_decay_steps=10000,
+        double=False, huber_delta=1.0, num_test_episodes=10, max_ep_len=1000,
+        logger_kwargs=dict(), save_freq=1, resume=None, save_buffer=False):
+    """
+    Deep Q-Network (DQN), for environments with discrete actions.
+
+    DQN learns Q(s, a) for every action by regressing it toward the target
+    y = r + γ (1 − d) max_a' Q_targ(s', a') (``core.dqn_target``) on minibatches drawn from a
+    replay buffer, with a Huber loss. Q_targ is a copy of the network refreshed every
+    ``target_update_every`` steps. The agent explores ε-greedily, with ε falling linearly
+    (``core.epsilon_schedule``); test episodes act greedily. With ``double=True`` the target
+    is Double DQN's (``core.double_dqn_target``).
+
+    Args:
+        env_fn: A function that creates a copy of the environment. Its observation space must
+            be a Box (of any shape; it is flattened) and its action space Discrete. For
+            continuous actions use SAC, TD3 or DDPG.
+
+        actor_critic: The constructor of the Q-network, called as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)``. Its ``forward(obs)``
+            takes a batch of flattened observations and returns the Q-values of every action,
+            shape ``(batch, n_actions)``; its ``act(obs)`` returns the greedy action for one
+            observation. Default ``core.MLPQNetwork``.
+
+        ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
+            ``dict(hidden_sizes=(256, 256), activation=nn.ReLU)`` (the default).
+
+        seed (int): Seed for the random number generators (Python, NumPy, torch, the
+            environments and their action spaces).
+
+        steps_per_epoch (int): Environment steps per epoch; the agent is tested, logged and
+            saved at the end of each. Default 4000.
+
+        epochs (int): Number of epochs. Default 50. CartPole-v1 is usually solved within 10–20,
+            LunarLander-v3 reaches a return of 200 after roughly 50–100.
+
+        replay_size (int): Capacity of the replay buffer (oldest transitions are overwritten).
+            Default 1e5; 1e4–1e6 are common.
+
+        gamma (float): Discount factor. Default 0.99; 0.95–0.999.
+
+        lr (float): Adam learning rate of the Q-network. Default 5e-4; 1e-4–1e-3.
+
+        batch_size (int): Transitions per gradient step. Default 100; 32–256.
+
+        start_steps (int): For this many first steps, actions are drawn uniformly at random
+            (pure exploration, whatever ε is). Default 1000.
+
+        update_after (int): Number of steps collected before the first gradient step, so
+            that the buffer holds enough data. Default 1000.
+
+        update_every (int): Every ``update_every`` environment steps, run ``update_every``
+            gradient steps: one gradient step per environment step overall, in bursts.
+            Default 4; 1–50. This does not change the number of updates, only how they are
+            grouped (larger is a little faster; smaller keeps the acting network fresher).
+
+        target_update_every (int): Every this many environment steps the target network
+            becomes an exact copy of the Q-network (a hard update). Default 500; 100–10000.
+
+        eps_start (float): ε at step 0. Default 1.0.
+
+        eps_end (float): ε after ``eps_decay_steps`` steps, kept until the end. Default 0.05;
+            0.01–0.1.
+
+        eps_decay_steps (int): Steps over which ε falls linearly from ``eps_start`` to
+            ``eps_end``. Default 10000; about 10–20% of the whole run is typical.
+
+        double (bool): Use the Double DQN target (the online network picks the next action,
+            the target network evaluates it), which curbs overestimation. Default False.
+
+        huber_delta (float): The Huber loss is quadratic for TD errors below this size and
+            linear above it, which bounds the gradient of large errors. Default 1.0.
+
+        num_test_episodes (int): Greedy-policy episodes run on a separate test environment at
+            the end of each epoch. Default 10.
+
+        max_ep_len (int): Maximum length of an episode; longer episodes are cut off (and
+            bootstrapped, like a time limit). Default 1000.
+
+        logger_kwargs (dict): Keyword arguments for the EpochLogger.
+
+        save_freq (int): Save the Q-network every ``save_freq`` epochs (and at the last).
+            Default 1.
+
+        resume (str): The folder of an earlier run of this algorithm to continue from its last
+            finished epoch (its ``resume.pt``). Output goes on in that folder. Default None.
+
+        save_buffer (bool): Also put the replay buffer into ``resume.pt`` each epoch, so that a
+            resumed run is exactly the run that was never interrupted. Costs disk space (up to
+            ``replay_size`` transitions). Default False: a resumed run starts with an empty
+            buffer and refills it for ``update_after`` steps before updating again.
+    """
+    config = dict(locals())
+    if resume is not None:
+        logger_kwargs = dict(logger_kwargs, output_dir=resume)
+    logger = EpochLogger(**logger_kwargs)
+    logger.save_config(config)
+
+    # Seed every source of randomness; `rng` draws replay batches and ε-greedy choices
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    # Instantiate the environment, and a separate one for test episodes
+    env, test_env = env_fn(), env_fn()
+    core.check_discrete_actions(env.action_space)
+    env.action_space.seed(seed)
+    test_env.action_space.seed(seed + 10000)
+    test_env.reset(seed=seed + 10000)
+    n_actions, act_start = int(env.action_space.n), int(env.action_space.start)
+
+    # Create the Q-network and its target network (updated only by hard copies)
+    q_net = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    q_targ = deepcopy(q_net)
+    q_targ.requires_grad_(False)
+    q_params, q_targ_params = list(q_net.parameters()), list(q_targ.parameters())
+
+    # Count variables
+    logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_params))
+
+    # Experience buffer (actions are stored as indices 0..n-1)
+    replay_buffer = ReplayBuffer(q_net.obs_dim, 0, replay_size)
+
+    # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
+    def compute_loss_q(data):
+        obs, act, rew, next_obs, terminated = (
+            data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
+        q = q_net(obs).gather(1, act.unsqueeze(1)).squeeze(1)
+        with torch.no_grad():
+            next_q_targ = q_targ(next_obs)
+            if double:
+                target = core.double_dqn_target(rew, terminated, q_net(next_obs), next_q_targ, gamma)
+            else:
+                target = core.dqn_target(rew, terminated, next_q_targ, gamma)
+        loss_q = F.huber_loss(q, target, delta=huber_delta)
+        return loss_q, q.detach().numpy()
+
+    # Set up optimizer for the Q-network (fused: one kernel for all parameters)
+    q_optimizer = Adam(q_params, lr=lr, fused=True)
+
+    # Set up model saving
+    logger.setup_pytorch_saver(q_net, ac_kwargs)
+
+    def update(data):
+        q_optimizer.zero_grad()
+        loss_q, q_vals = compute_loss_q(data)
+        loss_q.backward()
+        q_optimizer.step()
+        logger.store(LossQ=loss_q.item(), QVals=q_vals)
+
+    @torch.no_grad()
+    def update_target():
+        torch._foreach_copy_(q_targ_params, q_params)  # θ_targ ← θ, one fused call
+
+    def get_action(obs, eps):
+        if rng.random() < eps:
+            return int(rng.integers(n_actions)) + act_start
+        return q_net.act(obs)
+
+    # Prepare for interaction with the environment
+    total_steps = steps_per_epoch * epochs
+    obs, _ = env.reset(seed=seed)
+    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
+
+    # Continue a stopped run, or start a new one
+    if resume is not None:
+        state = restore(resume, logger, env, test_env, rng, replay_buffer,
+                        dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer))
+        if state["obs"] is None:  # the episode in progress could not be restored
+            obs, _ = env.reset()
+        else:
+            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
+        start_t, elapsed = state["t"], state["elapsed"]
+        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
+            update_after += start_t
+    start_time = time.time() - elapsed
+
+    # Main loop: collect experience in env and update/log each epoch
+    for t in range(start_t, total_steps):
+        # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
+        # afterwards, act ε-greedily with respect to Q, ε falling linearly
+        if t >= start_steps:
+            act = get_action(obs, core.epsilon_schedule(t, eps_start, eps_end, eps_decay_steps))
+        else:
+            act = env.action_space.sample()
+
+        # Step the env
+        next_obs, rew, terminated, truncated, _ = env.step(act)
+        ep_ret += rew
+        ep_len += 1
+
+        # Store experience to replay buffer. Only a real termination is stored as "done": a
+        # time limit (truncated, or max_ep_len) still bootstraps from next_obs
+        replay_buffer.store(obs, act - act_start, rew, next_obs, terminated)
+
+        # Super critical, easy to overlook step: make sure to update most recent observation!
+        obs = next_obs
+
+        # End of trajectory handling
+        if terminated or truncated or ep_len == max_ep_len:
+            logger.store(EpRet=ep_ret, EpLen=ep_len)
+            obs, _ = env.reset()
+            ep_ret, ep_len = 0.0, 0
+
+        # Update handling: update_every gradient steps every update_every env steps
+        if t >= update_after and t % update_every == 0:
+            for _ in range(update_every):
+                update(data=replay_buffer.sample_batch(batch_size, rng))
+
+        # Target network handling: a hard copy every target_update_every env steps
+        if (t + 1) % target_update_every == 0:
+            update_target()
+
+        # End of epoch handling
+        if (t + 1) % steps_per_epoch == 0:
+            epoch = (t + 1) // steps_per_epoch
+
+            # Save model
+            if (epoch % save_freq == 0) or (epoch == epochs):
+                logger.save_state({"env": env}, epoch)
+
+            # Test the performance of the greedy policy
+            run_test_episodes(test_env, q_net.act, num_test_episodes, max_ep_len, logger)
+
+            # Log info about epoch
+            logger.log_tabular("Epoch", epoch)
+            logger.log_tabular("EpRet", with_min_and_max=True)
+            logger.log_tabular("TestEpRet", with_min_and_max=True)
+            logger.log_tabular("EpLen", average_only=True)
+            logger.log_tabular("TestEpLen", average_only=True)
+            logger.log_tabular("TotalEnvInteracts", t + 1)
+            logger.log_tabular("QVals", with_min_and_max=True)
+            logger.log_tabular("LossQ", average_only=True)
+            logger.log_tabular("Epsilon", core.epsilon_schedule(t + 1, eps_start, eps_end, eps_decay_steps))
+            logger.log_tabular("Time", time.time() - start_time)
+            logger.dump_tabular()
+
+            # Everything needed to continue from here, written after the epoch's row
+            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
+                            ep_ret, ep_len, replay_buffer if save_buffer else None,
+                            dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer))
+
+    return q_net
