@@ -22,7 +22,8 @@ grammar, step by step:
 
 Every mistake ends in a short message saying how to fix it and exit status 2. When experiments
 run, the exit status is 0 if all of them finished, 2 if every failure was a mistake the
-experiment reported (a UserError), and 1 otherwise.
+experiment reported (a UserError), and 1 otherwise; a failed experiment does not stop the
+others. Ctrl-C stops everything with status 130.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"\nError: {e}\n", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr, flush=True)
+        raise SystemExit(130) from None
 
 
 def run_command(argv: list[str]) -> int:

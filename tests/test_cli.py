@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import run_helpers
 import torch
 
-import run_helpers
 from spinup import run
 from spinup.algos import ALGOS
 from spinup.run import build_grid, main, parse_value, read_flags, read_run_options

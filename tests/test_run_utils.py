@@ -6,9 +6,9 @@ import re
 import subprocess
 
 import pytest
+import run_helpers
 import torch
 
-import run_helpers
 import spinup.user_config as uc
 from spinup.utils import run_utils
 from spinup.utils.envs import EnvFactory

@@ -559,8 +559,13 @@ def _run_in_parallel(experiments: list[Experiment], parallel: int) -> list[Exper
             say(colorize(f"[FAILED] {experiment.exp_name}  (exit status {result.returncode}); see {log_file}", "red"))
         return result
 
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return list(pool.map(run_one, experiments))
+    pool = ThreadPoolExecutor(max_workers=parallel)
+    try:
+        futures = [pool.submit(run_one, e) for e in experiments]
+        return [f.result() for f in futures]
+    finally:
+        # On Ctrl-C the running experiments get the signal too; the waiting ones must not start.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def summary_text(results: list[ExperimentResult]) -> str:
