@@ -72,7 +72,7 @@ def test_norender_prints_episode_returns(ppo_run, capsys):
     for k in range(3):
         assert f"Episode {k} \t EpRet" in out
     assert "AverageEpRet" in out
-    assert all(r == n for r, n in zip(result["returns"], result["lengths"]))  # CartPole: +1 per step
+    assert all(r == n for r, n in zip(result["returns"], result["lengths"], strict=True))  # CartPole: +1 per step
 
 
 def test_len_cuts_episodes_off(ppo_run):

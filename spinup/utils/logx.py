@@ -175,7 +175,7 @@ class Logger:
         self.log_headers = header.split("\t")
         self._resumed = True
         self._row_count = len(rows)
-        last = dict(zip(self.log_headers, rows[-1].split("\t"))) if rows else {}
+        last = dict(zip(self.log_headers, rows[-1].split("\t"), strict=False)) if rows else {}
         self._progress.restart_from(len(rows), _float_or_none(last.get("TotalEnvInteracts")))
         atomic_write_text(self.output_path, "\n".join([header] + rows) + "\n")
         self.output_file = open(self.output_path, "a")
@@ -207,7 +207,7 @@ class Logger:
                 self._header_written = True
             self.output_file.write("\t".join(map(_cell, vals)) + "\n")
             self.output_file.flush()
-            self._mirror_row(dict(zip(self.log_headers, vals)))
+            self._mirror_row(dict(zip(self.log_headers, vals, strict=True)))
             self._progress.epoch_done(_float_or_none(self.log_current_row.get("TotalEnvInteracts")))
         self.log_current_row.clear()
         self.first_row = False
