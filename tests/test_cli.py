@@ -206,6 +206,11 @@ def test_cpu_above_one_only_for_on_policy_algorithms():
     assert read_run_options("vpg", read_flags(["--cpu", "4"]))["num_cpu"] == 4
 
 
+def test_cpu_with_an_off_policy_algorithm_fails_before_launch(capsys):
+    fails_with(capsys, ["dqn", "--env", "CartPole-v1", "--cpu", "2"], "dqn can't be run with --cpu above 1",
+               "--parallel N")
+
+
 # ---------------------------------------------------------------------------------------------
 # Every mistake: a short message and exit status 2.
 
