@@ -4,6 +4,7 @@ behind the twin Q-functions, and the test episodes run at each epoch's end."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from spinup.utils import checkpoint
 from spinup.utils.errors import UserError
 
 
@@ -198,3 +200,61 @@ def run_test_episodes(test_env, act, num_episodes: int, max_ep_len: int, logger)
             ep_len += 1
             done = terminated or truncated or ep_len == max_ep_len
         logger.store(TestEpRet=ep_ret, TestEpLen=ep_len)
+
+
+def bounds_to_affine(low: np.ndarray, high: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(center, half_range)`` such that ``center + half_range * x`` maps x in [−1, 1] onto
+    [low, high], dimension by dimension (bounds need not be symmetric nor equal)."""
+    low_t, high_t = torch.as_tensor(low, dtype=torch.float32), torch.as_tensor(high, dtype=torch.float32)
+    return (high_t + low_t) / 2, (high_t - low_t) / 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The resume checkpoint of DDPG, TD3 and SAC. Their episodes run across epoch boundaries, so it
+# also holds the episode in progress (the environment's state and the current observation).
+
+
+def save_checkpoint(logger, epoch, t, elapsed, env, test_env, rng, obs, ep_ret, ep_len, replay_buffer,
+                    modules):
+    """Write ``resume.pt``: the state dicts of ``modules`` (networks and optimizers), the counters,
+    every random state, the episode in progress and, if given, the replay buffer."""
+    state = {name: m.state_dict() for name, m in modules.items()}
+    state.update(
+        epoch=epoch, t=t, elapsed=elapsed,
+        rng=json.dumps(rng.bit_generator.state),
+        global_rng=checkpoint.global_rng_state(),
+        env_rng=checkpoint.env_rng_state(env),
+        test_env_rng=checkpoint.env_rng_state(test_env),
+        env_state=checkpoint.env_state(env),
+        obs=torch.as_tensor(obs), ep_ret=float(ep_ret), ep_len=int(ep_len),
+    )
+    if replay_buffer is not None:
+        state["buffer"] = replay_buffer.state_dict()
+    checkpoint.save_resume_checkpoint(logger.output_dir, state)
+
+
+def restore(run_dir, logger, env, test_env, rng, replay_buffer, modules):
+    """Load ``resume.pt`` from ``run_dir`` into ``modules``, the random states, the environments
+    and (if it was saved) the replay buffer. Returns the checkpoint, with ``obs`` set to None
+    when the episode in progress could not be restored."""
+    state = checkpoint.load_resume_checkpoint(run_dir)
+    for name, m in modules.items():
+        m.load_state_dict(state[name])
+    rng.bit_generator.state = json.loads(state["rng"])
+    checkpoint.set_global_rng_state(state["global_rng"])
+    restored = checkpoint.set_env_state(env, state["env_state"])
+    checkpoint.set_env_rng_state(env, state["env_rng"])
+    checkpoint.set_env_rng_state(test_env, state["test_env_rng"])
+    if "buffer" in state:
+        replay_buffer.load_state_dict(state["buffer"])
+    state["obs"] = state["obs"].numpy() if restored else None
+    logger.restore_progress(state["epoch"])
+    logger.log(f"Resuming from {run_dir} after epoch {state['epoch']} (step {state['t']}).")
+    if not restored:
+        logger.log("Warning: the environment's episode in progress could not be saved, so the "
+                   "resumed run starts a new episode; it will not match an uninterrupted run exactly.",
+                   "yellow")
+    if "buffer" not in state:
+        logger.log("Note: the replay buffer was not saved (save_buffer=False), so the resumed run "
+                   "starts with an empty buffer and will differ from an uninterrupted run.", "yellow")
+    return state

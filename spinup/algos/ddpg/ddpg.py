@@ -1,0 +1,248 @@
+"""Deep Deterministic Policy Gradient (Lillicrap et al., 2016)."""
+
+from __future__ import annotations
+
+import random
+import time
+from copy import deepcopy
+
+import numpy as np
+import torch
+from torch.optim import Adam
+
+from spinup.algos.ddpg import core
+from spinup.algos.offpolicy import (ReplayBuffer, frozen, polyak_update, restore, run_test_episodes,
+                                    save_checkpoint)
+from spinup.utils.logx import EpochLogger
+
+
+def ddpg(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
+         steps_per_epoch=4000, epochs=100, replay_size=int(1e6), gamma=0.99,
+         polyak=0.995, pi_lr=1e-3, q_lr=1e-3, batch_size=100, start_steps=10000,
+         update_after=1000, update_every=50, act_noise=0.1, num_test_episodes=10,
+         max_ep_len=1000, logger_kwargs=dict(), save_freq=1, save_buffer=False, resume=None):
+    """Deep Deterministic Policy Gradient (DDPG).
+
+    DDPG learns a Q-function by regressing it toward ``core.ddpg_target`` on minibatches from a
+    replay buffer, and a deterministic policy μ(s) by gradient ascent on Q(s, μ(s)). Slowly
+    moving (polyak-averaged) copies of both networks give the targets.
+
+    Args:
+        env_fn: A function that creates a copy of the environment (Gymnasium API). The
+            observation space must be a Box (of any shape; observations are flattened) and the
+            action space a Box with finite bounds (any bounds, per dimension). For discrete
+            actions use DQN or SAC.
+        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns
+            actions within the bounds, shape ``[batch, act_dim]``), a ``q`` module (``q(obs, act)``
+            returns Q-values of shape ``[batch]``) and ``act(obs)`` returning μ(s) as numpy for
+            one observation. Called as ``actor_critic(observation_space, action_space,
+            **ac_kwargs)``. Default :class:`spinup.algos.ddpg.core.MLPActorCritic`.
+        ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
+            ``dict(hidden_sizes=(256, 256), activation=torch.nn.ReLU)`` (the default).
+        seed (int): Seed for the random number generators (Python, NumPy, torch, the
+            environments and their action spaces).
+        steps_per_epoch (int): Environment steps per epoch; the agent is tested, logged and
+            saved at the end of each. Default 4000.
+        epochs (int): Number of epochs. Default 100.
+        replay_size (int): Capacity of the replay buffer. Default 1e6.
+        gamma (float): Discount factor, between 0 and 1 (typically 0.99). Default 0.99.
+        polyak (float): ρ in θ_targ ← ρ θ_targ + (1 − ρ) θ, between 0 and 1, usually close to
+            1 (0.995: the target moves 0.5% of the way each update). Default 0.995.
+        pi_lr (float): Learning rate of the policy's Adam optimizer. Default 1e-3.
+        q_lr (float): Learning rate of the Q-function's Adam optimizer. Default 1e-3.
+        batch_size (int): Transitions per gradient step. Default 100.
+        start_steps (int): For this many first steps, actions are drawn uniformly at random
+            (``env.action_space.sample()``) for better exploration; the policy (plus noise)
+            acts afterwards. Default 10000.
+        update_after (int): Environment steps collected before the first gradient step, so
+            that the buffer holds enough data. Default 1000.
+        update_every (int): Every ``update_every`` environment steps, run ``update_every``
+            gradient steps: one gradient step per environment step, in bursts. Changes only
+            how updates are grouped (larger is a little faster). Default 50.
+        act_noise (float): Standard deviation of the Gaussian exploration noise added to μ(s),
+            as a fraction of half the action range of each dimension (so, in the action's own
+            units when the bounds are ±1). Typically 0.1 to 0.3. Default 0.1.
+        num_test_episodes (int): Episodes run with the deterministic policy on a separate test
+            environment at the end of each epoch. Default 10.
+        max_ep_len (int): Maximum length of an episode; longer episodes are cut off (and
+            bootstrapped, like a time limit). Environments' own time limits also apply.
+            Default 1000.
+        logger_kwargs (dict): Keyword arguments for the :class:`~spinup.utils.logx.EpochLogger`.
+        save_freq (int): Save the model every ``save_freq`` epochs (and after the last one).
+            Default 1.
+        save_buffer (bool): Also put the replay buffer into the resume checkpoint
+            (``resume.pt``) at each epoch's end, so that a resumed run is exactly the run that was
+            never stopped. It costs disk space: about 4·(2·obs_dim + act_dim + 2) bytes per stored
+            transition, e.g. 168 MB for 1e6 HalfCheetah transitions. Default False: a resumed run
+            starts with an empty buffer (and waits ``update_after`` steps before updating again),
+            so its results differ from an uninterrupted run's.
+        resume (str): The folder of a stopped run of this algorithm to continue after its last
+            completed epoch (it holds ``resume.pt``); output continues in that folder.
+
+    Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
+    AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
+    TotalEnvInteracts, AverageQVals, StdQVals, MaxQVals, MinQVals, LossPi, LossQ, Time.
+    """
+    config = dict(locals())
+    if resume is not None:
+        logger_kwargs = dict(logger_kwargs, output_dir=resume)
+    logger = EpochLogger(**logger_kwargs)
+    logger.save_config(config)
+
+    # Seed every source of randomness; `rng` draws replay batches and exploration noise
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    # Instantiate the environment, and a separate one for test episodes
+    env, test_env = env_fn(), env_fn()
+    core.check_box_actions(env.action_space, "DDPG")
+    env.action_space.seed(seed)
+    test_env.action_space.seed(seed + 10000)
+    test_env.reset(seed=seed + 10000)
+
+    # Create the actor-critic module and its target networks (updated only by polyak averaging)
+    ac = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    ac_targ = deepcopy(ac)
+    ac_targ.requires_grad_(False)
+    act_low, act_high = env.action_space.low, env.action_space.high
+    act_noise_std = act_noise * (act_high - act_low) / 2
+
+    # Count variables
+    var_counts = tuple(sum(p.numel() for p in m.parameters()) for m in (ac.pi, ac.q))
+    logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
+
+    # Experience buffer
+    obs_dim = ac.obs_dim
+    act_dim = int(np.prod(env.action_space.shape))
+    replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
+
+    # Set up function for computing DDPG Q-loss
+    def compute_loss_q(data):
+        obs, act, rew, next_obs, terminated = (
+            data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
+        q = ac.q(obs, act)
+        with torch.no_grad():
+            target = core.ddpg_target(rew, next_obs, terminated, ac_targ.pi, ac_targ.q, gamma)
+        loss_q = ((q - target) ** 2).mean()
+        return loss_q, q.detach().numpy()
+
+    # Set up function for computing DDPG pi loss
+    def compute_loss_pi(data):
+        obs = data["obs"]
+        with frozen(ac.q):  # gradients flow through Q to the action, but Q is not being trained
+            q_pi = ac.q(obs, ac.pi(obs))
+        return -q_pi.mean()
+
+    # Set up optimizers for policy and Q-function (fused: one kernel for all parameters)
+    pi_optimizer = Adam(ac.pi.parameters(), lr=pi_lr, fused=True)
+    q_optimizer = Adam(ac.q.parameters(), lr=q_lr, fused=True)
+
+    # Set up model saving
+    logger.setup_pytorch_saver(ac, ac_kwargs)
+
+    def update(data):
+        # First run one gradient descent step for Q
+        q_optimizer.zero_grad()
+        loss_q, q_vals = compute_loss_q(data)
+        loss_q.backward()
+        q_optimizer.step()
+
+        # Next run one gradient descent step for pi
+        pi_optimizer.zero_grad()
+        loss_pi = compute_loss_pi(data)
+        loss_pi.backward()
+        pi_optimizer.step()
+
+        # Finally, move the target networks toward the main ones
+        polyak_update(ac, ac_targ, polyak)
+
+        logger.store(LossQ=loss_q.item(), QVals=q_vals, LossPi=loss_pi.item())
+
+    def get_action(obs, noise_std):
+        act = ac.act(obs)
+        act += noise_std * rng.standard_normal(act.shape)
+        return np.clip(act, act_low, act_high)
+
+    # Prepare for interaction with the environment
+    total_steps = steps_per_epoch * epochs
+    obs, _ = env.reset(seed=seed)
+    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
+
+    # Continue a stopped run, or start a new one
+    if resume is not None:
+        state = restore(resume, logger, env, test_env, rng, replay_buffer,
+                        dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer))
+        if state["obs"] is None:  # the episode in progress could not be restored
+            obs, _ = env.reset()
+        else:
+            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
+        start_t, elapsed = state["t"], state["elapsed"]
+        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
+            update_after += start_t
+    start_time = time.time() - elapsed
+
+    # Main loop: collect experience in env and update/log each epoch
+    for t in range(start_t, total_steps):
+        # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
+        # afterwards, use the learned policy plus Gaussian noise
+        if t >= start_steps:
+            act = get_action(obs, act_noise_std)
+        else:
+            act = env.action_space.sample()
+
+        # Step the env
+        next_obs, rew, terminated, truncated, _ = env.step(act)
+        ep_ret += rew
+        ep_len += 1
+
+        # Store experience to replay buffer. Only a real termination is stored as "done": a
+        # time limit (truncated, or max_ep_len) still bootstraps from next_obs
+        replay_buffer.store(obs, act, rew, next_obs, terminated)
+
+        # Super critical, easy to overlook step: make sure to update most recent observation!
+        obs = next_obs
+
+        # End of trajectory handling
+        if terminated or truncated or ep_len == max_ep_len:
+            logger.store(EpRet=ep_ret, EpLen=ep_len)
+            obs, _ = env.reset()
+            ep_ret, ep_len = 0.0, 0
+
+        # Update handling: update_every gradient steps every update_every env steps
+        if t >= update_after and t % update_every == 0:
+            for _ in range(update_every):
+                update(data=replay_buffer.sample_batch(batch_size, rng))
+
+        # End of epoch handling
+        if (t + 1) % steps_per_epoch == 0:
+            epoch = (t + 1) // steps_per_epoch
+
+            # Save model
+            if (epoch % save_freq == 0) or (epoch == epochs):
+                logger.save_state({"env": env}, epoch)
+
+            # Test the performance of the deterministic version of the agent
+            run_test_episodes(test_env, ac.act, num_test_episodes, max_ep_len, logger)
+
+            # Log info about epoch
+            logger.log_tabular("Epoch", epoch)
+            logger.log_tabular("EpRet", with_min_and_max=True)
+            logger.log_tabular("TestEpRet", with_min_and_max=True)
+            logger.log_tabular("EpLen", average_only=True)
+            logger.log_tabular("TestEpLen", average_only=True)
+            logger.log_tabular("TotalEnvInteracts", t + 1)
+            logger.log_tabular("QVals", with_min_and_max=True)
+            logger.log_tabular("LossPi", average_only=True)
+            logger.log_tabular("LossQ", average_only=True)
+            logger.log_tabular("Time", time.time() - start_time)
+            logger.dump_tabular()
+
+            # Everything needed to continue from here, written after the epoch's row
+            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
+                            ep_ret, ep_len, replay_buffer if save_buffer else None,
+                            dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer))
+
+    return ac
+

@@ -1,0 +1,303 @@
+"""Soft Actor-Critic (Haarnoja et al., 2018), with a fixed or learned entropy coefficient, and its
+variant for discrete actions (Christodoulou, 2019)."""
+
+from __future__ import annotations
+
+import random
+import time
+from copy import deepcopy
+
+import numpy as np
+import torch
+from torch.optim import Adam
+
+from spinup.algos.sac import core
+from spinup.algos.offpolicy import (ReplayBuffer, frozen, polyak_update, restore, run_test_episodes,
+                                    save_checkpoint)
+from spinup.utils.logx import EpochLogger
+
+
+def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
+        steps_per_epoch=4000, epochs=100, replay_size=int(1e6), gamma=0.99,
+        polyak=0.995, lr=1e-3, alpha=0.2, target_entropy=None, batch_size=100,
+        start_steps=10000, update_after=1000, update_every=50, num_test_episodes=10,
+        max_ep_len=1000, logger_kwargs=dict(), save_freq=1, save_buffer=False, resume=None):
+    """Soft Actor-Critic (SAC).
+
+    SAC learns a stochastic policy that maximises return plus α times its entropy. Two
+    Q-functions regress toward the soft Bellman target ``core.sac_target`` (the smaller of the
+    two target Q-values, minus α log π of the next action drawn from the current policy); the
+    policy minimises E[α log π(ã|s) − min(Q1, Q2)(s, ã)] through a reparameterised, tanh-squashed
+    Gaussian sample ã. Only the Q-functions have target networks (polyak-averaged).
+
+    With a Discrete action space the same function runs discrete SAC: a categorical policy, Q
+    networks with one output per action, and exact sums over the actions instead of samples
+    (``core.discrete_sac_target``).
+
+    Args:
+        env_fn: A function that creates a copy of the environment (Gymnasium API). The
+            observation space must be a Box (of any shape; observations are flattened); the
+            action space a Box with finite bounds (any bounds, per dimension) or Discrete.
+        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns a
+            sampled action and its log-probability; for discrete actions also ``pi.probs(obs)``
+            returning π(·|s) and log π(·|s)), a ``q`` module holding both Q-functions
+            (``q(obs, act)`` returns shape ``[2, batch]``; for discrete actions ``q(obs)``
+            returns ``[2, batch, n_actions]``), ``act(obs, deterministic)`` for one observation
+            and a ``discrete`` flag. Called as ``actor_critic(observation_space, action_space,
+            **ac_kwargs)``. Default :class:`spinup.algos.sac.core.MLPActorCritic`.
+        ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
+            ``dict(hidden_sizes=(256, 256), activation=torch.nn.ReLU)`` (the default).
+        seed (int): Seed for the random number generators (Python, NumPy, torch, the
+            environments and their action spaces).
+        steps_per_epoch (int): Environment steps per epoch; the agent is tested, logged and
+            saved at the end of each. Default 4000.
+        epochs (int): Number of epochs. Default 100.
+        replay_size (int): Capacity of the replay buffer. Default 1e6.
+        gamma (float): Discount factor, between 0 and 1 (typically 0.99). Default 0.99.
+        polyak (float): ρ in θ_targ ← ρ θ_targ + (1 − ρ) θ, between 0 and 1, usually close to
+            1 (0.995: the target moves 0.5% of the way each update). Default 0.995.
+        lr (float): Learning rate of the Adam optimizers (policy, Q-functions, and α when it is
+            learned). Default 1e-3.
+        alpha (float or 'auto'): The entropy coefficient α, the weight of entropy against
+            reward: a number (fixed; typically 0.01 to 0.5 for rewards of order 1) or ``'auto'``
+            to learn it (starting from 1) so that the policy's entropy stays near
+            ``target_entropy``. Default 0.2.
+        target_entropy (float): The entropy that ``alpha='auto'`` aims for. Default None:
+            −dim(A) for Box actions (Haarnoja et al., 2018b), and 0.5·log|A| for |A| discrete
+            actions (half the entropy of the uniform policy; Christodoulou's 0.98·log|A| keeps
+            the policy nearly uniform). Ignored when ``alpha`` is a number.
+        batch_size (int): Transitions per gradient step. Default 100.
+        start_steps (int): For this many first steps, actions are drawn uniformly at random
+            (``env.action_space.sample()``) for better exploration; the policy samples its
+            actions afterwards. Default 10000.
+        update_after (int): Environment steps collected before the first gradient step, so
+            that the buffer holds enough data. Default 1000.
+        update_every (int): Every ``update_every`` environment steps, run ``update_every``
+            gradient steps: one gradient step per environment step, in bursts. Changes only
+            how updates are grouped (larger is a little faster). Default 50.
+        num_test_episodes (int): Episodes run with the deterministic policy (the mean action,
+            or the most likely discrete action) on a separate test environment at the end of
+            each epoch. Default 10.
+        max_ep_len (int): Maximum length of an episode; longer episodes are cut off (and
+            bootstrapped, like a time limit). Environments' own time limits also apply.
+            Default 1000.
+        logger_kwargs (dict): Keyword arguments for the :class:`~spinup.utils.logx.EpochLogger`.
+        save_freq (int): Save the model every ``save_freq`` epochs (and after the last one).
+            Default 1.
+        save_buffer (bool): Also put the replay buffer into the resume checkpoint
+            (``resume.pt``) at each epoch's end, so that a resumed run is exactly the run that was
+            never stopped. It costs disk space: about 4·(2·obs_dim + act_dim + 2) bytes per stored
+            transition, e.g. 168 MB for 1e6 HalfCheetah transitions. Default False: a resumed run
+            starts with an empty buffer (and waits ``update_after`` steps before updating again),
+            so its results differ from an uninterrupted run's.
+        resume (str): The folder of a stopped run of this algorithm to continue after its last
+            completed epoch (it holds ``resume.pt``); output continues in that folder.
+
+    Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
+    AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
+    TotalEnvInteracts, AverageQ1Vals, StdQ1Vals, MaxQ1Vals, MinQ1Vals, AverageQ2Vals, StdQ2Vals,
+    MaxQ2Vals, MinQ2Vals, AverageLogPi, StdLogPi, MaxLogPi, MinLogPi, LossPi, LossQ, Alpha,
+    LossAlpha (when α is learned), Time. For discrete actions LogPi is the policy's expected
+    log-probability Σ_a π(a|s) log π(a|s), i.e. minus its entropy.
+    """
+    config = dict(locals())
+    if resume is not None:
+        logger_kwargs = dict(logger_kwargs, output_dir=resume)
+    logger = EpochLogger(**logger_kwargs)
+    logger.save_config(config)
+
+    # Seed every source of randomness; `rng` draws the replay batches
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    # Instantiate the environment, and a separate one for test episodes
+    env, test_env = env_fn(), env_fn()
+    env.action_space.seed(seed)
+    test_env.action_space.seed(seed + 10000)
+    test_env.reset(seed=seed + 10000)
+
+    # Create the actor-critic module, and target networks for the Q-functions (updated only by
+    # polyak averaging; SAC has no target policy)
+    ac = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    q_targ = deepcopy(ac.q)
+    q_targ.requires_grad_(False)
+
+    # Count variables
+    var_counts = tuple(sum(p.numel() for p in m.parameters()) for m in (ac.pi, ac.q))
+    logger.log("\nNumber of parameters: \t pi: %d, \t q1 and q2: %d\n" % var_counts)
+
+    # Experience buffer (a discrete action is stored as its index 0..n-1)
+    obs_dim = ac.obs_dim
+    act_dim = 0 if ac.discrete else int(np.prod(env.action_space.shape))
+    act_start = ac.act_start if ac.discrete else 0
+    replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
+
+    # The entropy coefficient: fixed, or learned (as log α) toward the target entropy
+    learn_alpha = core.check_alpha(alpha)
+    if learn_alpha:
+        if target_entropy is None:
+            target_entropy = core.default_target_entropy(env.action_space)
+        entropy_coef = core.EntropyCoefficient(init=1.0)
+        alpha_optimizer = Adam(entropy_coef.parameters(), lr=lr)
+
+    def current_alpha():
+        return entropy_coef.log_alpha.exp().item() if learn_alpha else alpha
+
+    # Set up function for computing SAC Q-losses
+    def compute_loss_q(data, alpha):
+        obs, act, rew, next_obs, terminated = (
+            data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
+        q = ac.q(obs, act)  # [2, batch]: Q1 and Q2 in one fused call
+        with torch.no_grad():
+            if ac.discrete:
+                target = core.discrete_sac_target(rew, next_obs, terminated, ac.pi.probs, q_targ, alpha, gamma)
+            else:
+                target = core.sac_target(rew, next_obs, terminated, ac.pi, q_targ, alpha, gamma)
+        loss_q = ((q - target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2
+        return loss_q, q.detach().numpy()
+
+    # Set up function for computing SAC pi loss; also returns log π for the α step and the log
+    def compute_loss_pi(data, alpha):
+        obs = data["obs"]
+        if ac.discrete:
+            # The expectation over actions is an exact sum: Σ_a π(a|s) (α log π(a|s) − min Q(s, a))
+            probs, logp_all = ac.pi.probs(obs)
+            with torch.no_grad():
+                q_pi = ac.q(obs).min(dim=0).values
+            loss_pi = (probs * (alpha * logp_all - q_pi)).sum(dim=-1).mean()
+            logp_pi = (probs * logp_all).sum(dim=-1)
+        else:
+            act_pi, logp_pi = ac.pi(obs)
+            with frozen(ac.q):  # gradients flow through Q to the action, but Q is not being trained
+                q_pi = ac.q(obs, act_pi).min(dim=0).values
+            loss_pi = (alpha * logp_pi - q_pi).mean()
+        return loss_pi, logp_pi.detach()
+
+    # Set up optimizers for policy and Q-functions (fused: one kernel for all parameters)
+    pi_optimizer = Adam(ac.pi.parameters(), lr=lr, fused=True)
+    q_optimizer = Adam(ac.q.parameters(), lr=lr, fused=True)
+
+    # Set up model saving
+    logger.setup_pytorch_saver(ac, ac_kwargs)
+
+    def update(data):
+        alpha = current_alpha()
+
+        # First run one gradient descent step for Q1 and Q2
+        q_optimizer.zero_grad()
+        loss_q, q_vals = compute_loss_q(data, alpha)
+        loss_q.backward()
+        q_optimizer.step()
+
+        # Next run one gradient descent step for pi
+        pi_optimizer.zero_grad()
+        loss_pi, logp_pi = compute_loss_pi(data, alpha)
+        loss_pi.backward()
+        pi_optimizer.step()
+
+        # Then one step for α, if it is learned
+        if learn_alpha:
+            alpha_optimizer.zero_grad()
+            loss_alpha = core.alpha_loss(entropy_coef.log_alpha, logp_pi, target_entropy)
+            loss_alpha.backward()
+            alpha_optimizer.step()
+            logger.store(LossAlpha=loss_alpha.item())
+
+        # Finally, move the target Q-networks toward the main ones
+        polyak_update(ac.q, q_targ, polyak)
+
+        logger.store(LossQ=loss_q.item(), Q1Vals=q_vals[0], Q2Vals=q_vals[1],
+                     LossPi=loss_pi.item(), LogPi=logp_pi.numpy())
+
+    def get_action(obs, deterministic=False):
+        return ac.act(obs, deterministic)
+
+    # Prepare for interaction with the environment
+    total_steps = steps_per_epoch * epochs
+    obs, _ = env.reset(seed=seed)
+    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
+    modules = dict(ac=ac, q_targ=q_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer)
+    if learn_alpha:
+        modules.update(entropy_coef=entropy_coef, alpha_optimizer=alpha_optimizer)
+
+    # Continue a stopped run, or start a new one
+    if resume is not None:
+        state = restore(resume, logger, env, test_env, rng, replay_buffer, modules)
+        if state["obs"] is None:  # the episode in progress could not be restored
+            obs, _ = env.reset()
+        else:
+            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
+        start_t, elapsed = state["t"], state["elapsed"]
+        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
+            update_after += start_t
+    start_time = time.time() - elapsed
+
+    # Main loop: collect experience in env and update/log each epoch
+    for t in range(start_t, total_steps):
+        # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
+        # afterwards, sample them from the policy
+        if t >= start_steps:
+            act = get_action(obs)
+        else:
+            act = env.action_space.sample()
+
+        # Step the env
+        next_obs, rew, terminated, truncated, _ = env.step(act)
+        ep_ret += rew
+        ep_len += 1
+
+        # Store experience to replay buffer. Only a real termination is stored as "done": a
+        # time limit (truncated, or max_ep_len) still bootstraps from next_obs
+        replay_buffer.store(obs, act - act_start, rew, next_obs, terminated)
+
+        # Super critical, easy to overlook step: make sure to update most recent observation!
+        obs = next_obs
+
+        # End of trajectory handling
+        if terminated or truncated or ep_len == max_ep_len:
+            logger.store(EpRet=ep_ret, EpLen=ep_len)
+            obs, _ = env.reset()
+            ep_ret, ep_len = 0.0, 0
+
+        # Update handling: update_every gradient steps every update_every env steps
+        if t >= update_after and t % update_every == 0:
+            for _ in range(update_every):
+                update(data=replay_buffer.sample_batch(batch_size, rng))
+
+        # End of epoch handling
+        if (t + 1) % steps_per_epoch == 0:
+            epoch = (t + 1) // steps_per_epoch
+
+            # Save model
+            if (epoch % save_freq == 0) or (epoch == epochs):
+                logger.save_state({"env": env}, epoch)
+
+            # Test the performance of the deterministic version of the agent
+            run_test_episodes(test_env, lambda o: get_action(o, deterministic=True),
+                              num_test_episodes, max_ep_len, logger)
+
+            # Log info about epoch
+            logger.log_tabular("Epoch", epoch)
+            logger.log_tabular("EpRet", with_min_and_max=True)
+            logger.log_tabular("TestEpRet", with_min_and_max=True)
+            logger.log_tabular("EpLen", average_only=True)
+            logger.log_tabular("TestEpLen", average_only=True)
+            logger.log_tabular("TotalEnvInteracts", t + 1)
+            logger.log_tabular("Q1Vals", with_min_and_max=True)
+            logger.log_tabular("Q2Vals", with_min_and_max=True)
+            logger.log_tabular("LogPi", with_min_and_max=True)
+            logger.log_tabular("LossPi", average_only=True)
+            logger.log_tabular("LossQ", average_only=True)
+            logger.log_tabular("Alpha", current_alpha())
+            if learn_alpha:
+                logger.log_tabular("LossAlpha", average_only=True)
+            logger.log_tabular("Time", time.time() - start_time)
+            logger.dump_tabular()
+
+            # Everything needed to continue from here, written after the epoch's row
+            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
+                            ep_ret, ep_len, replay_buffer if save_buffer else None, modules)
+
+    return ac
