@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
 
 from spinup.utils.errors import UserError
 
@@ -118,7 +119,7 @@ class WandbWriter:
             with open(id_file) as f:
                 run_id = f.read().strip() or None
         if run_id is None:
-            run_id = wandb.util.generate_id()
+            run_id = uuid.uuid4().hex[:12]
             with open(id_file, "w") as f:
                 f.write(run_id + "\n")
         self._run = wandb.init(
