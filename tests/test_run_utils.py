@@ -310,8 +310,8 @@ def test_grid_refuses_shared_folders_and_unknown_backends():
     with pytest.raises(UserError, match="same folder"):
         eg.run(run_helpers.record_kwargs)
     eg = ExperimentGrid(name="ok")
-    with pytest.raises(UserError, match="ray backend not available yet"):
-        eg.run(run_helpers.record_kwargs, backend="ray")
+    with pytest.raises(UserError, match="for the Ray backend"):
+        eg.run(run_helpers.record_kwargs, address="auto")
     with pytest.raises(UserError, match="Unknown backend"):
         eg.run(run_helpers.record_kwargs, backend="slurm")
     with pytest.raises(UserError, match="parallel"):

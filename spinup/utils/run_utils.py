@@ -461,7 +461,7 @@ class ExperimentGrid:
         return [_unflatten(var) for var in self._flat_variants()]
 
     def run(self, thunk, num_cpu=1, data_dir=None, datestamp=False, parallel: int = 1, backend: str = "local",
-            logger_options: dict | None = None) -> list[ExperimentResult]:
+            logger_options: dict | None = None, address: str | None = None) -> list[ExperimentResult]:
         """Run every variant, each in its own process, and return how each ended.
 
         All variants are prepared (names, folders, checks) before anything is launched. A failing
@@ -477,17 +477,22 @@ class ExperimentGrid:
             parallel: how many variants run at once. With 1 (the default) each variant's output
                 comes to the terminal; with more, each variant writes it to ``output.log`` in its
                 output folder and one line is printed when it starts and when it ends.
-            backend: ``'local'`` (processes on this machine).
+            backend: ``'local'`` (processes on this machine) or ``'ray'`` (one Ray task per
+                variant, each launching the same process as ``'local'``; see :func:`run_on_ray`).
             logger_options: extra Logger options (``snapshots``, ``tensorboard``, ``wandb``).
+            address: with ``backend='ray'``, the Ray cluster to connect to (``'auto'``, or
+                ``'ray://host:10001'``). Default None: start a local Ray instance with
+                ``parallel * num_cpu`` CPUs.
 
         Returns:
             One :class:`ExperimentResult` per variant, in launch order.
         """
+        if backend not in ("local", "ray"):
+            raise UserError(f"Unknown backend {backend!r}; use 'local' or 'ray'.")
+        if address is not None and backend != "ray":
+            raise UserError(f"address={address!r} is for the Ray backend; add backend='ray' (--backend ray).")
         if backend == "ray":
-            # Place for the Ray backend (one Ray task per variant); not implemented yet.
-            raise UserError("ray backend not available yet")
-        if backend != "local":
-            raise UserError(f"Unknown backend {backend!r}; use 'local'.")
+            require_ray()  # before anything is printed or prepared
         if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
             raise UserError(f"parallel must be a whole number of experiments at once (1 or more), not {parallel!r}.")
 
@@ -498,11 +503,14 @@ class ExperimentGrid:
         print("\n".join(names) + "\n" + "=" * DIV_LINE_WIDTH)
         self._countdown()
 
-        if parallel == 1:
+        if backend == "ray":
+            results = run_on_ray(experiments, cpus_per_experiment=_resolve_num_cpu(num_cpu),
+                                 parallel=parallel, address=address)
+        elif parallel == 1:
             results = [_run_in_foreground(e) for e in experiments]
         else:
             results = _run_in_parallel(experiments, parallel)
-        if len(results) > 1 or parallel > 1:
+        if len(results) > 1 or parallel > 1 or backend == "ray":
             print(summary_text(results))
         return results
 
@@ -566,6 +574,95 @@ def _run_in_parallel(experiments: list[Experiment], parallel: int) -> list[Exper
     finally:
         # On Ctrl-C the running experiments get the signal too; the waiting ones must not start.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Ray backend: one Ray task per experiment, each running the experiment's usual subprocess.
+
+
+def require_ray():
+    """Import and return ``ray``, or :class:`UserError` saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("The Ray backend needs the ray package, which is not installed. Install it "
+                        "with: pip install 'spinup[ray]' (or pip install ray).") from None
+    return ray
+
+
+def _ray_launch(experiment: Experiment, log_file: str) -> ExperimentResult:
+    """The body of one Ray task: the experiment's subprocess, with this worker's Python."""
+    command = [sys.executable or experiment.command[0], *experiment.command[1:]]
+    return _launch(Experiment(experiment.exp_name, experiment.output_dir, experiment.kwargs, command),
+                   log_file=log_file)
+
+
+def run_on_ray(experiments: list[Experiment], cpus_per_experiment: int = 1, parallel: int = 1,
+               address: str | None = None) -> list[ExperimentResult]:
+    """Run each experiment as a Ray task and return how each ended, in the given order.
+
+    Each task reserves ``cpus_per_experiment`` CPUs and runs the experiment's subprocess (the
+    same command as the local backend), writing its output to ``output.log`` in the experiment's
+    folder. On a cluster, spinup must be installed on every node and ``data_dir`` must be a
+    folder that every node writes to (a shared file system), since each run writes where it runs.
+
+    Args:
+        experiments: prepared experiments (see :func:`prepare_experiment`).
+        cpus_per_experiment: CPUs reserved by each task (its MPI processes).
+        parallel: with a local Ray instance, how many experiments run at once (the instance gets
+            ``parallel * cpus_per_experiment`` CPUs). Ignored on a cluster, whose resources decide.
+        address: the cluster to connect to (``'auto'``, ``'ray://host:10001'``). Default None:
+            start a local instance, shut down again at the end. If Ray is already initialised in
+            this process, that instance is used as it is.
+    """
+    ray = require_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:
+            # A private, throw-away instance: no dashboard, no authentication token on disk.
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+            ray.init(num_cpus=parallel * cpus_per_experiment, include_dashboard=False)
+        else:
+            try:
+                ray.init(address=address)
+            except (ConnectionError, ValueError, RuntimeError) as e:
+                raise UserError(f"Could not connect to the Ray cluster at {address!r}: {e}") from None
+
+    task = ray.remote(num_cpus=cpus_per_experiment, max_retries=0)(_ray_launch)
+    refs = []
+    try:
+        for e in experiments:
+            log_file = osp.join(e.output_dir, PARALLEL_LOG_FILE)
+            refs.append(task.remote(e, log_file))
+            print(f"[queued] {e.exp_name}  (output: {log_file})", flush=True)
+        results: dict = {}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            i = refs.index(done[0])
+            e = experiments[i]
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as err:
+                result = ExperimentResult(e.exp_name, e.output_dir, "failed", -1, 0.0,
+                                          osp.join(e.output_dir, PARALLEL_LOG_FILE))
+                print(colorize(f"[FAILED] {e.exp_name}: the Ray task failed: {err}", "red"), flush=True)
+            else:
+                if result.ok:
+                    print(colorize(f"[done]  {e.exp_name}  in {result.wall_time:.1f}s", "green"), flush=True)
+                else:
+                    print(colorize(f"[FAILED] {e.exp_name}  (exit status {result.returncode}); "
+                                   f"see {result.log_file}", "red"), flush=True)
+            results[i] = result
+        return [results[i] for i in range(len(experiments))]
+    except KeyboardInterrupt:
+        # A plain cancel interrupts the task, and subprocess.run then kills the experiment's process.
+        for ref in refs:
+            ray.cancel(ref)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def summary_text(results: list[ExperimentResult]) -> str:
