@@ -16,6 +16,7 @@ Usage (Debian: ``apt-get install chromium``)::
     python -m sphinx -W -b html docs docs/_build/html
     python docs/check_render.py docs/_build/html
     python docs/check_render.py docs/_build/html algorithms/sac.html spinningup/rl_intro3.html
+    python docs/check_render.py --all docs/_build/html   # every page that has maths
     python docs/check_render.py --build          # build into a temporary folder first
 
 Exit status: 0 if every page passed, 1 if a check failed, 2 if it could not run (no Chromium,
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("html_dir", nargs="?", default=str(DOCS / "_build" / "html"),
                         help="the built site (default: docs/_build/html)")
     parser.add_argument("pages", nargs="*", help=f"pages to check, relative to html_dir (default: {' '.join(DEFAULT_PAGES)})")
+    parser.add_argument("--all", action="store_true", help="check every page that has maths")
     parser.add_argument("--build", action="store_true", help="build the docs into a temporary folder first")
     args = parser.parse_args(argv)
 
@@ -224,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.build:
             build_docs(html_dir)
         pages = args.pages or DEFAULT_PAGES
+        if args.all:
+            pages = sorted(
+                str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
+                if "_static" not in p.parts and 'class="math' in p.read_text(encoding="utf-8")
+            )
         missing = [p for p in pages if not (html_dir / p).is_file()]
         if missing:
             print(f"check_render: no such page(s) in {html_dir}: {', '.join(missing)}. Build the docs first:\n"
