@@ -1,0 +1,162 @@
+"""Exact resume: a run stopped after epoch 2 (cleanly, or by SIGKILL in the middle of a later
+epoch) and resumed to epoch 4 writes the same progress.txt rows, apart from Time, as an
+uninterrupted 4-epoch run with the same seed. For PPO, and for SAC (with save_buffer=True)."""
+
+import csv
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from spinup.utils.envs import EnvFactory
+
+EPOCHS = 4
+
+PPO_TINY = dict(ac_kwargs=dict(hidden_sizes=(16, 16)), seed=3, train_pi_iters=5, train_v_iters=5, max_ep_len=200)
+SAC_TINY = dict(ac_kwargs=dict(hidden_sizes=(32, 32)), seed=3, start_steps=100, update_after=100,
+                update_every=50, batch_size=32, num_test_episodes=1, max_ep_len=150, save_buffer=True)
+
+
+def rows_without_time(run_dir):
+    """progress.txt as a list of dicts (exact text), without the wall-clock column."""
+    with open(os.path.join(run_dir, "progress.txt"), newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:
+        row.pop("Time", None)
+    return rows
+
+
+def assert_same_rows(resumed_dir, reference_dir):
+    resumed, reference = rows_without_time(resumed_dir), rows_without_time(reference_dir)
+    assert len(reference) == EPOCHS
+    assert len(resumed) == EPOCHS, f"resumed run has {len(resumed)} rows"
+    for epoch, (a, b) in enumerate(zip(resumed, reference, strict=True)):
+        diff = {k: (a[k], b[k]) for k in b if a.get(k) != b[k]}
+        assert not diff, f"epoch {epoch} differs (resumed, uninterrupted): {diff}"
+
+
+def algorithm(name):
+    if importlib.util.find_spec(f"spinup.algos.{name}.{name}") is None:
+        pytest.skip(f"spinup.algos.{name} is not written yet")
+    from spinup.algos import get_algo
+
+    return get_algo(name)
+
+
+def run(name, env_name, out, epochs, resume=None, **kwargs):
+    algorithm(name)(EnvFactory(env_name), epochs=epochs, resume=resume,
+                    logger_kwargs=dict(output_dir=str(out), progress=False), **kwargs)
+
+
+def kill_mid_run(cmd, run_dir, cwd, rows_before_kill=2, timeout=120):
+    """Start ``cmd`` in its own process group, wait until ``run_dir/progress.txt`` has
+    ``rows_before_kill`` rows, let the next epoch get going, and SIGKILL the whole group."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", SPINUP_PROGRESS="0")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    progress = os.path.join(run_dir, "progress.txt")
+    deadline = time.time() + timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
+            if time.time() > deadline:
+                pytest.fail("the run did not write its rows in time")
+            if os.path.exists(progress):
+                with open(progress) as f:
+                    if len(f.read().splitlines()) - 1 >= rows_before_kill:
+                        break
+            time.sleep(0.02)
+        time.sleep(0.1)  # into the next epoch
+        assert proc.poll() is None, "the run finished before the kill"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert len(rows_without_time(run_dir)) < EPOCHS
+
+
+def cli_flags(kwargs):
+    """Command-line flags for the algorithm arguments in ``kwargs``."""
+    flags = []
+    for key, val in kwargs.items():
+        if key == "ac_kwargs":
+            flags += ["--hid", "[" + ",".join(map(str, val["hidden_sizes"])) + "]"]
+        else:
+            flags += [f"--{key}", str(val)]
+    return flags
+
+
+# ---------------------------------------------------------------------------------------------
+# PPO
+
+
+@pytest.fixture(scope="module")
+def ppo_reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ppo_ref") / "run"
+    run("ppo", "CartPole-v1", out, EPOCHS, steps_per_epoch=400, **PPO_TINY)
+    return out
+
+
+@pytest.mark.slow
+def test_ppo_stopped_and_resumed_matches(ppo_reference, tmp_path):
+    out = tmp_path / "run"
+    run("ppo", "CartPole-v1", out, 2, steps_per_epoch=400, **PPO_TINY)
+    assert len(rows_without_time(out)) == 2
+    run("ppo", "CartPole-v1", out, EPOCHS, resume=str(out), steps_per_epoch=400, **PPO_TINY)
+    assert_same_rows(out, ppo_reference)
+
+
+@pytest.mark.slow
+def test_ppo_killed_mid_epoch_and_resumed_matches(tmp_path):
+    kwargs = dict(PPO_TINY, steps_per_epoch=1000)
+    reference = tmp_path / "reference"
+    run("ppo", "CartPole-v1", reference, EPOCHS, **kwargs)
+    flags = ["--env", "CartPole-v1", "--epochs", str(EPOCHS), *cli_flags(kwargs),
+             "--exp_name", "killed", "--data_dir", str(tmp_path / "data")]
+    run_dir = tmp_path / "data" / "killed" / "killed_s3"
+    kill_mid_run([sys.executable, "-m", "spinup.run", "ppo", *flags], str(run_dir), str(tmp_path))
+    resumed = subprocess.run([sys.executable, "-m", "spinup.run", "ppo", *flags, "--resume", str(run_dir)],
+                             cwd=str(tmp_path), env=dict(os.environ, OMP_NUM_THREADS="1"),
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_rows(run_dir, reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# SAC (its resume keeps the episode in progress and, with save_buffer=True, the replay buffer)
+
+
+@pytest.mark.slow
+def test_sac_stopped_and_resumed_matches(tmp_path):
+    reference = tmp_path / "reference"
+    run("sac", "Pendulum-v1", reference, EPOCHS, steps_per_epoch=200, **SAC_TINY)
+    out = tmp_path / "run"
+    run("sac", "Pendulum-v1", out, 2, steps_per_epoch=200, **SAC_TINY)
+    run("sac", "Pendulum-v1", out, EPOCHS, resume=str(out), steps_per_epoch=200, **SAC_TINY)
+    assert_same_rows(out, reference)
+
+
+@pytest.mark.slow
+def test_sac_killed_mid_epoch_and_resumed_matches(tmp_path):
+    kwargs = dict(SAC_TINY, steps_per_epoch=300)
+    reference = tmp_path / "reference"
+    run("sac", "Pendulum-v1", reference, EPOCHS, **kwargs)
+    flags = ["--env", "Pendulum-v1", "--epochs", str(EPOCHS), *cli_flags(kwargs),
+             "--exp_name", "killed", "--data_dir", str(tmp_path / "data")]
+    run_dir = tmp_path / "data" / "killed" / "killed_s3"
+    kill_mid_run([sys.executable, "-m", "spinup.run", "sac", *flags], str(run_dir), str(tmp_path))
+    resumed = subprocess.run([sys.executable, "-m", "spinup.run", "sac", *flags, "--resume", str(run_dir)],
+                             cwd=str(tmp_path), env=dict(os.environ, OMP_NUM_THREADS="1"),
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_rows(run_dir, reference)
