@@ -1,6 +1,7 @@
 """TensorBoard and Weights & Biases mirroring of progress.txt (Logger(tensorboard=True), wandb=True)."""
 
 import glob
+import importlib.util
 import os
 import sys
 
@@ -131,3 +132,22 @@ def test_wandb_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)
     with pytest.raises(UserError, match=r'needs the \'wandb\' package.*pip install "spinup\[wandb\]"'):
         EpochLogger(output_dir=str(tmp_path / "run"), wandb=True)
+
+
+def test_command_line_flags_reach_the_logger(tmp_path):
+    """``--tensorboard --snapshots`` on the command line: TensorBoard events and one snapshot per save."""
+    pytest.importorskip("tensorboard")
+    if importlib.util.find_spec("spinup.algos.ppo.ppo") is None:
+        pytest.skip("PPO is not written yet")
+    from spinup.run import main
+
+    data = tmp_path / "data"
+    status = main(["ppo", "--env", "CartPole-v1", "--epochs", "2", "--steps_per_epoch", "200", "--hid", "[8]",
+                   "--train_pi_iters", "2", "--train_v_iters", "2", "--save_freq", "1",
+                   "--tensorboard", "--snapshots", "--exp_name", "flags", "--data_dir", str(data)])
+    assert status == 0
+    run_dir = data / "flags" / "flags_s0"
+    assert sorted(os.listdir(run_dir / "pyt_save")) == ["model.json", "model.pt", "model0.pt", "model1.pt"]
+    scalars = read_scalars(str(run_dir / "tb"))
+    assert set(scalars) == set(progress_columns(str(run_dir)))
+    assert [step for step, _ in scalars["AverageEpRet"]] == [200, 400]

@@ -29,7 +29,6 @@ import os
 import os.path as osp
 import re
 import sys
-import time
 
 from spinup.utils.errors import UserError
 
@@ -331,7 +330,8 @@ def run_policy(env, get_action, max_ep_len=None, num_episodes=100, render=True, 
         get_action: ``obs -> action``.
         max_ep_len: cut episodes off after this many steps (None or 0: only the env's own limit).
         num_episodes: how many episodes to run.
-        render: show the episodes in a window (needs an env made with ``render_mode='human'``).
+        render: show the episodes in a window (needs an env made with ``render_mode='human'``,
+            which draws each step itself at the environment's ``render_fps``).
         video: a file (``.mp4`` or ``.gif``) to record the episodes into instead (needs
             ``render_mode='rgb_array'``). Every frame is recorded, the final one included.
         fps: frames per second of the video. Default: the environment's ``render_fps``, else 30.
@@ -391,8 +391,6 @@ def run_policy(env, get_action, max_ep_len=None, num_episodes=100, render=True, 
                     if writer:
                         writer.append(_render_frame(env))
                 ep_ret, ep_len = 0.0, 0
-            elif render:
-                time.sleep(1e-3)
     finally:
         if bar is not None:
             bar.close()
