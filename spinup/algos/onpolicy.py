@@ -11,8 +11,9 @@ import torch
 import torch.nn as nn
 from gymnasium.spaces import Box, Discrete
 
+from spinup.utils import checkpoint
 from spinup.utils.errors import UserError
-from spinup.utils.mpi_tools import mpi_statistics_scalar
+from spinup.utils.mpi_tools import gather_to_root, mpi_statistics_scalar, num_procs, proc_id
 
 # ---------------------------------------------------------------------------------------------
 # The maths
@@ -66,8 +67,39 @@ def rewards_to_go(rews: np.ndarray, last_val: float, gamma: float) -> np.ndarray
 # Networks
 
 
+class _SigmoidTanh(torch.autograd.Function):
+    """tanh(x) = 2 sigmoid(2x) - 1, with the derivative 1 - tanh(x)^2 (twice differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = torch.sigmoid(x * 2).mul_(2).sub_(1)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, y)
+
+
+class Tanh(nn.Module):
+    """The same function as ``nn.Tanh``, computed as ``2 sigmoid(2x) - 1``.
+
+    Why: on CPU, torch 2.13's ``tanh`` kernel is about 6 times slower than its ``sigmoid`` on
+    full-batch activations (4000 x 64), which made tanh the largest single cost of the on-policy
+    updates (benchmarks/results/onpolicy_throughput.md). :func:`mlp` uses it wherever ``nn.Tanh``
+    is asked for; the results agree with ``torch.tanh`` to about 2e-7.
+    """
+
+    def forward(self, x):
+        return _SigmoidTanh.apply(x)
+
+
 def mlp(sizes, activation, output_activation=nn.Identity) -> nn.Sequential:
-    """A multi-layer perceptron: Linear layers of the given ``sizes`` with ``activation`` between."""
+    """A multi-layer perceptron: Linear layers of the given ``sizes`` with ``activation`` between
+    (``nn.Tanh`` is computed by the faster, equal :class:`Tanh`)."""
+    activation = Tanh if activation is nn.Tanh else activation
+    output_activation = Tanh if output_activation is nn.Tanh else output_activation
     layers = []
     for j in range(len(sizes) - 1):
         act = activation if j < len(sizes) - 2 else output_activation
@@ -180,12 +212,23 @@ class MLPActorCritic(nn.Module):
                 f"The on-policy algorithms support Box and Discrete action spaces, not {action_space}."
             )
         self.v = MLPCritic(obs_dim, hidden_sizes, activation, encoder)
+        self.obs_shape = tuple(observation_space.shape)
+        self._acting = None  # built on the first step(); False if this model has no fast path
 
-    @torch.inference_mode()
     def step(self, obs: torch.Tensor):
-        """Sample an action at one observation: returns numpy ``(a, v, logp_a)``."""
-        act, logp = self.pi.sample(obs)
-        return act.numpy(), self.v(obs).item(), logp.item()
+        """Sample an action at one observation: returns numpy ``(a, v, logp_a)``.
+
+        For a single observation this runs the fast path of :class:`BatchOneActing` (numpy views
+        of the weights, no autograd); for a batch, the torch modules.
+        """
+        if tuple(obs.shape) == self.obs_shape:
+            if self._acting is None or (self._acting and not self._acting.is_current()):
+                self._acting = BatchOneActing.build(self) or False
+            if self._acting:
+                return self._acting.step(obs.numpy())
+        with torch.inference_mode():
+            act, logp = self.pi.sample(obs)
+            return act.numpy(), self.v(obs).numpy(), logp.numpy()
 
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
@@ -196,6 +239,90 @@ class MLPActorCritic(nn.Module):
             return self.pi.logits_net(obs).argmax(-1).numpy()
         return self.pi.sample(obs)[0].numpy()
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Acting one step at a time, fast. During an epoch's rollout the policy acts on one observation
+# per environment step, thousands of times between two updates; at these layer sizes a torch
+# call costs far more in dispatch than in arithmetic (about 300 us per step for pi and v,
+# against about 40 us in numpy: benchmarks/results/onpolicy_throughput.md). The numpy arrays
+# below are views of the parameters' own memory, so every optimizer step is seen at once.
+
+_NUMPY_ACTIVATIONS = {nn.Tanh: np.tanh, Tanh: np.tanh, nn.ReLU: lambda x: np.maximum(x, 0), nn.Identity: lambda x: x}
+
+
+def numpy_mlp(net: nn.Module):
+    """``[(W, b, activation), ...]`` for an MLP built by :func:`mlp` (behind a flattening encoder),
+    with ``W`` and ``b`` numpy views of its parameters; None for any other kind of module."""
+    layers = [m for m in net.modules() if not isinstance(m, nn.Sequential)]
+    if layers and isinstance(layers[0], (nn.Flatten, nn.Identity)):
+        layers = layers[1:]  # the encoder: observations are flattened before the first layer
+    out = []
+    for linear, act in zip(layers[0::2], layers[1::2]):
+        if not isinstance(linear, nn.Linear) or type(act) not in _NUMPY_ACTIVATIONS:
+            return None
+        if linear.weight.dtype != torch.float32 or linear.bias is None:
+            return None
+        out.append((linear.weight.detach().numpy(), linear.bias.detach().numpy(), _NUMPY_ACTIVATIONS[type(act)]))
+    return out if out and 2 * len(out) == len(layers) else None
+
+
+def numpy_forward(layers, x: np.ndarray) -> np.ndarray:
+    """The MLP ``layers`` (from :func:`numpy_mlp`) applied to one flat input ``x``."""
+    for w, b, activation in layers:
+        x = activation(w @ x + b)
+    return x
+
+
+class BatchOneActing:
+    """``step(obs)`` of an :class:`MLPActorCritic` for one observation, computed in numpy.
+
+    The same maths as ``pi.sample`` and ``v`` (tests/test_onpolicy_math.py checks the log-probabilities
+    and values against the torch modules), drawing its noise from NumPy's global generator, which
+    the algorithms seed and checkpoint.
+    """
+
+    def __init__(self, ac, pi_layers, v_layers):
+        self.params = [p for p in ac.parameters()]
+        self.pointers = [p.data_ptr() for p in self.params]
+        self.pi_layers, self.v_layers = pi_layers, v_layers
+        self.gaussian = isinstance(ac.pi, MLPGaussianActor)
+        if self.gaussian:
+            self.log_std = ac.pi.log_std.detach().numpy()
+
+    @classmethod
+    def build(cls, ac) -> "BatchOneActing | None":
+        """The fast path for ``ac``, or None if its modules are not the plain MLPs of this file."""
+        if not isinstance(ac.pi, (MLPGaussianActor, MLPCategoricalActor)) or not isinstance(ac.v, MLPCritic):
+            return None
+        pi_net = ac.pi.mu_net if isinstance(ac.pi, MLPGaussianActor) else ac.pi.logits_net
+        pi_layers, v_layers = numpy_mlp(pi_net), numpy_mlp(ac.v.v_net)
+        if pi_layers is None or v_layers is None:
+            return None
+        return cls(ac, pi_layers, v_layers)
+
+    def is_current(self) -> bool:
+        """False once a parameter's memory was replaced (``p.data = ...``, a deep copy): rebuild."""
+        return [p.data_ptr() for p in self.params] == self.pointers
+
+    def step(self, obs: np.ndarray):
+        x = obs.reshape(-1)
+        out = numpy_forward(self.pi_layers, x)
+        if self.gaussian:
+            # a = mu + sigma * eps, and log pi(a) = -1/2 sum(eps^2 + 2 log sigma + log 2 pi)
+            eps = np.random.standard_normal(out.shape)
+            act = (out + np.exp(self.log_std) * eps).astype(np.float32)
+            logp = -0.5 * float(np.sum(eps * eps + 2 * self.log_std + LOG_2PI))
+        else:
+            # Inverse-CDF sampling from softmax(logits)
+            logp_all = out - out.max()
+            logp_all = logp_all - np.log(np.sum(np.exp(logp_all)))
+            cdf = np.cumsum(np.exp(logp_all))
+            act = min(int(np.searchsorted(cdf, np.random.random() * cdf[-1], side="right")), len(cdf) - 1)
+            logp = float(logp_all[act])
+            act = np.int64(act)
+        v = float(numpy_forward(self.v_layers, x)[0])
+        return act, v, logp
 
 # ---------------------------------------------------------------------------------------------
 # The buffer
@@ -247,3 +374,54 @@ class GAEBuffer:
         adv = (self.adv - adv_mean) / (adv_std + 1e-8)
         data = dict(obs=self.obs, act=self.act, ret=self.ret, adv=adv, logp=self.logp, v=self.val)
         return {k: torch.as_tensor(v, dtype=torch.float32) for k, v in data.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces of the main loop that VPG, TRPO and PPO share word for word.
+
+
+def warn_if_no_episode_finished(logger, finished_episodes: int, local_steps_per_epoch: int,
+                                already_warned: bool) -> bool:
+    """Warn (once per run) when a process's share of an epoch ended no episode; returns whether
+    the warning has been given.
+
+    With ``N`` processes each one collects ``steps_per_epoch / N`` steps; if that is shorter than
+    an episode, the episode statistics are NaN for that process (and for the epoch, if it holds
+    for all). Training is still correct: the cut-off segments are bootstrapped.
+    """
+    if finished_episodes > 0 or already_warned or num_procs() == 1:
+        return already_warned
+    logger.log(
+        f"Warning: no episode finished within a process's share of the epoch "
+        f"({local_steps_per_epoch} steps = steps_per_epoch / {num_procs()} processes), so its "
+        "episode returns are missing from the statistics (NaN if no process finished one). Each "
+        "process cut its episodes off and bootstrapped them, which is correct but gives noisier "
+        "advantages. Use fewer processes or a larger steps_per_epoch to see full episodes.", "yellow")
+    return True
+
+
+def save_checkpoint(logger, epoch: int, elapsed: float, env, modules: dict) -> None:
+    """Write ``resume.pt`` after ``epoch`` completed epochs: the state dicts of ``modules``
+    (networks and optimizers), the time spent, and every process's random states (gathered to
+    rank 0, which alone writes)."""
+    per_process = gather_to_root(dict(rng=checkpoint.global_rng_state(), env_rng=checkpoint.env_rng_state(env)))
+    if proc_id() == 0:
+        state = {name: m.state_dict() for name, m in modules.items()}
+        state.update(epoch=epoch, elapsed=elapsed, processes=per_process)
+        checkpoint.save_resume_checkpoint(logger.output_dir, state)
+
+
+def restore(run_dir: str, logger, env, modules: dict) -> tuple[int, float]:
+    """Load ``resume.pt`` from ``run_dir`` into ``modules`` and this process's random states;
+    returns the epoch to continue from and the time spent so far. Refuses a different number of
+    processes than the run was started with."""
+    state = checkpoint.load_resume_checkpoint(run_dir)
+    checkpoint.check_process_count(state, num_procs())
+    for name, m in modules.items():
+        m.load_state_dict(state[name])
+    mine = state["processes"][proc_id()]
+    checkpoint.set_global_rng_state(mine["rng"])
+    checkpoint.set_env_rng_state(env, mine["env_rng"])
+    logger.restore_progress(state["epoch"])
+    logger.log(f"Resuming from {run_dir} after epoch {state['epoch']}.")
+    return state["epoch"], state["elapsed"]

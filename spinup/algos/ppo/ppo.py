@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch.optim import Adam
 
+from spinup.algos.onpolicy import restore, save_checkpoint, warn_if_no_episode_finished
 from spinup.algos.ppo import core
-from spinup.utils import checkpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
-from spinup.utils.mpi_tools import gather_to_root, mpi_avg, num_procs, proc_id
+from spinup.utils.mpi_tools import mpi_avg, num_procs, proc_id
 
 
 def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
@@ -150,9 +150,10 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
                      DeltaLossPi=loss_pi.item() - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
 
     # Continue a stopped run, or start a new one
+    checkpointed = dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer)
     start_epoch, elapsed = 0, 0.0
     if resume is not None:
-        start_epoch, elapsed = restore(resume, logger, env, ac, pi_optimizer, vf_optimizer)
+        start_epoch, elapsed = restore(resume, logger, env, checkpointed)
     start_time = time.time() - elapsed
     warned_short_share = False
 
@@ -186,18 +187,14 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
                     obs, _ = env.reset()
                     ep_ret, ep_len = 0.0, 0
 
-        if finished_episodes == 0 and num_procs() > 1 and not warned_short_share:
-            warned_short_share = True
-            logger.log(
-                f"Warning: no episode finished within a process's share of the epoch "
-                f"({local_steps_per_epoch} steps = steps_per_epoch / {num_procs()} processes), so "
-                "episode returns are logged as NaN. Each process cut its episodes off and "
-                "bootstrapped them, which is correct but noisier. Use fewer processes or a larger "
-                "steps_per_epoch to see full episodes.", "yellow")
+        warned_short_share = warn_if_no_episode_finished(logger, finished_episodes, local_steps_per_epoch,
+                                                         warned_short_share)
 
-        # Save model
+        # Update the policy and the value function on this epoch's experience
         logger.store(VVals=buf.val)
         update()
+
+        # Save model
         if (epoch % save_freq == 0) or (epoch == epochs - 1):
             logger.save_state({"env": env}, epoch)
 
@@ -219,31 +216,7 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, ac, pi_optimizer, vf_optimizer)
+        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed)
 
     return ac
 
-
-def save_checkpoint(logger, epochs_done, elapsed, env, ac, pi_optimizer, vf_optimizer):
-    """Write ``resume.pt``: weights, optimizers, counters and every process's random states."""
-    per_process = gather_to_root(dict(rng=checkpoint.global_rng_state(), env_rng=checkpoint.env_rng_state(env)))
-    if proc_id() == 0:
-        checkpoint.save_resume_checkpoint(logger.output_dir, dict(
-            epoch=epochs_done, elapsed=elapsed, ac=ac.state_dict(),
-            pi_optimizer=pi_optimizer.state_dict(), vf_optimizer=vf_optimizer.state_dict(),
-            processes=per_process))
-
-
-def restore(run_dir, logger, env, ac, pi_optimizer, vf_optimizer):
-    """Load ``resume.pt`` from ``run_dir``; returns the epoch to start from and the time spent so far."""
-    state = checkpoint.load_resume_checkpoint(run_dir)
-    checkpoint.check_process_count(state, num_procs())
-    ac.load_state_dict(state["ac"])
-    pi_optimizer.load_state_dict(state["pi_optimizer"])
-    vf_optimizer.load_state_dict(state["vf_optimizer"])
-    mine = state["processes"][proc_id()]
-    checkpoint.set_global_rng_state(mine["rng"])
-    checkpoint.set_env_rng_state(env, mine["env_rng"])
-    logger.restore_progress(state["epoch"])
-    logger.log(f"Resuming from {run_dir} after epoch {state['epoch']}.")
-    return state["epoch"], state["elapsed"]
