@@ -17,9 +17,9 @@ from spinup.utils.logx import EpochLogger
 
 
 def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=50, replay_size=int(1e5), gamma=0.99, lr=5e-4,
+        steps_per_epoch=4000, epochs=50, replay_size=int(1e5), gamma=0.99, lr=1e-3,
         batch_size=100, start_steps=1000, update_after=1000, update_every=4,
-        target_update_every=500, eps_start=1.0, eps_end=0.05, eps_decay_steps=10000,
+        target_update_every=1000, eps_start=1.0, eps_end=0.05, eps_decay_steps=10000,
         double=False, huber_delta=1.0, num_test_episodes=10, max_ep_len=1000,
         logger_kwargs=dict(), save_freq=1, resume=None, save_buffer=False):
     """
@@ -60,7 +60,7 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
 
         gamma (float): Discount factor. Default 0.99; 0.95–0.999.
 
-        lr (float): Adam learning rate of the Q-network. Default 5e-4; 1e-4–1e-3.
+        lr (float): Adam learning rate of the Q-network. Default 1e-3; 1e-4–1e-3.
 
         batch_size (int): Transitions per gradient step. Default 100; 32–256.
 
@@ -76,7 +76,7 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
             grouped (larger is a little faster; smaller keeps the acting network fresher).
 
         target_update_every (int): Every this many environment steps the target network
-            becomes an exact copy of the Q-network (a hard update). Default 500; 100–10000.
+            becomes an exact copy of the Q-network (a hard update). Default 1000; 100–10000.
 
         eps_start (float): ε at step 0. Default 1.0.
 
