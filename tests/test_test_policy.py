@@ -29,7 +29,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Small enough for seconds per run; filtered by each algorithm's signature.
 TINY = dict(
     ac_kwargs=dict(hidden_sizes=(16, 16)), seed=0, steps_per_epoch=200, epochs=2, save_freq=1,
-    max_ep_len=100, train_pi_iters=3, train_v_iters=3, train_v_iters_per_epoch=3,
+    max_ep_len=100, train_pi_iters=3, train_v_iters=3,
     replay_size=1000, batch_size=32, start_steps=100, update_after=100, update_every=50,
     num_test_episodes=1, target_update_every=50, eps_decay_steps=200,
 )
