@@ -15,12 +15,12 @@ from spinup.utils.logx import EpochLogger
 from spinup.utils.run_utils import setup_logger_kwargs
 
 
-def train_td3(compute_loss_q, compute_loss_pi, env_name="InvertedPendulum-v5", seed=0, epochs=5,
+def train_td3(compute_loss_q, compute_loss_pi, env_name="Pendulum-v1", seed=0, epochs=5,
               steps_per_epoch=2000, hidden_sizes=(64, 64), gamma=0.99, polyak=0.995, lr=1e-3,
               batch_size=100, start_steps=1000, update_after=1000, update_every=50, act_noise=0.1,
               target_noise=0.2, noise_clip=0.5, policy_delay=2, num_test_episodes=5):
-    """Train TD3 with the given loss functions; return the last epoch's average test return and a
-    summary. Noise sizes are fractions of half the action range, as in spinup's TD3."""
+    """Train TD3 with the given loss functions; return every epoch's average test return and the
+    run's folder. Noise sizes are fractions of half the action range, as in spinup's TD3."""
     logger_kwargs = setup_logger_kwargs("ex1-3", seed, datestamp=True)
     logger = EpochLogger(**logger_kwargs)
     torch.manual_seed(seed)
@@ -56,7 +56,7 @@ def train_td3(compute_loss_q, compute_loss_pi, env_name="InvertedPendulum-v5", s
             polyak_update(ac, ac_targ, polyak)
 
     obs, _ = env.reset(seed=seed)
-    ep_ret, ep_len, start_time = 0.0, 0, time.time()
+    ep_ret, ep_len, start_time, test_returns = 0.0, 0, time.time(), []
     for t in range(steps_per_epoch * epochs):
         if t >= start_steps:
             act = ac.act(obs) + act_noise * (act_high - act_low) / 2 * rng.standard_normal(act_low.shape)
@@ -74,7 +74,7 @@ def train_td3(compute_loss_q, compute_loss_pi, env_name="InvertedPendulum-v5", s
                 update(j)
         if (t + 1) % steps_per_epoch == 0:
             run_test_episodes(test_env, ac.act, num_test_episodes, 1000, logger)
-            test_ret = logger.get_stats("TestEpRet")[0]
+            test_returns.append(logger.get_stats("TestEpRet")[0])
             logger.log_tabular("Epoch", (t + 1) // steps_per_epoch)
             logger.log_tabular("EpRet", with_min_and_max=True)
             logger.log_tabular("TestEpRet", with_min_and_max=True)
@@ -84,5 +84,4 @@ def train_td3(compute_loss_q, compute_loss_pi, env_name="InvertedPendulum-v5", s
             logger.log_tabular("Time", time.time() - start_time)
             logger.dump_tabular()
 
-    return test_ret, (f"Training with your losses on {env_name}: average test return {test_ret:.1f} after "
-                      f"{t + 1} steps (the best possible is 1000). The run is in {logger_kwargs['output_dir']}.")
+    return test_returns, logger_kwargs["output_dir"]
