@@ -46,7 +46,7 @@ from spinup.utils.checkpoint import RESUME_FILE
 from spinup.utils.envs import EnvFactory
 from spinup.utils.errors import UserError
 from spinup.utils.logx import colorize
-from spinup.utils.mpi_tools import physical_cores
+from spinup.utils.mpi_tools import launched_by_mpi, physical_cores, proc_id
 from spinup.utils.serialization_utils import convert_json
 
 DIV_LINE_WIDTH = 80
@@ -208,7 +208,13 @@ def _header(experiment: Experiment) -> str:
 def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentResult:
     """Run the experiment's subprocess to the end; its output goes to ``log_file`` or to ours."""
     start = time.time()
-    if log_file is None:
+    if launched_by_mpi():
+        # Started by the user's own mpiexec (e.g. across hosts): every rank already runs this
+        # program, and a child process could not join their MPI job, so run the experiment here.
+        from spinup.utils.run_entrypoint import main as run_entrypoint
+
+        returncode = run_entrypoint(experiment.command[3:])
+    elif log_file is None:
         sys.stdout.flush()
         returncode = subprocess.run(experiment.command, env=os.environ).returncode
     else:
@@ -272,9 +278,12 @@ def error_banner(result: ExperimentResult) -> str:
 
 def _run_in_foreground(experiment: Experiment) -> ExperimentResult:
     """Print the header, run the experiment with its output on our terminal, print the banner."""
-    print(_header(experiment), flush=True)
+    talk = proc_id() == 0  # under the user's own mpiexec, only the first rank prints banners
+    if talk:
+        print(_header(experiment), flush=True)
     result = _launch(experiment)
-    print(end_banner(result.output_dir) if result.ok else error_banner(result), flush=True)
+    if talk:
+        print(end_banner(result.output_dir) if result.ok else error_banner(result), flush=True)
     return result
 
 
