@@ -63,6 +63,12 @@ def rewards_to_go(rews: np.ndarray, last_val: float, gamma: float) -> np.ndarray
     return discount_cumsum(np.append(rews, last_val), gamma)[:-1]
 
 
+def approx_kl(logp_old: torch.Tensor, logp: torch.Tensor) -> torch.Tensor:
+    """A sample estimate of KL(old || new): the mean of ``logp_old - logp`` over the taken actions
+    (which were drawn from the old policy)."""
+    return (logp_old - logp).mean()
+
+
 # ---------------------------------------------------------------------------------------------
 # Networks
 
@@ -258,7 +264,7 @@ def numpy_mlp(net: nn.Module):
     if layers and isinstance(layers[0], (nn.Flatten, nn.Identity)):
         layers = layers[1:]  # the encoder: observations are flattened before the first layer
     out = []
-    for linear, act in zip(layers[0::2], layers[1::2]):
+    for linear, act in zip(layers[0::2], layers[1::2], strict=False):
         if not isinstance(linear, nn.Linear) or type(act) not in _NUMPY_ACTIVATIONS:
             return None
         if linear.weight.dtype != torch.float32 or linear.bias is None:
@@ -291,7 +297,7 @@ class BatchOneActing:
             self.log_std = ac.pi.log_std.detach().numpy()
 
     @classmethod
-    def build(cls, ac) -> "BatchOneActing | None":
+    def build(cls, ac) -> BatchOneActing | None:
         """The fast path for ``ac``, or None if its modules are not the plain MLPs of this file."""
         if not isinstance(ac.pi, (MLPGaussianActor, MLPCategoricalActor)) or not isinstance(ac.v, MLPCritic):
             return None

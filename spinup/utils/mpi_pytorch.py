@@ -58,3 +58,10 @@ def sync_params(module: torch.nn.Module) -> None:
     flat = np.ascontiguousarray(_flat(params), dtype=np.float32)
     broadcast(flat)
     _unflat(flat, params)
+
+
+def mpi_avg_tensor(x: torch.Tensor) -> torch.Tensor:
+    """``x`` averaged over all processes (``x`` itself in a single process), e.g. a flat gradient."""
+    if num_procs() == 1:
+        return x
+    return torch.as_tensor(mpi_avg(x.detach().numpy()), dtype=x.dtype)

@@ -7,6 +7,7 @@ import torch
 from spinup.algos.onpolicy import (  # noqa: F401  (re-exported: ppo(actor_critic=core.MLPActorCritic))
     GAEBuffer,
     MLPActorCritic,
+    approx_kl,
     discount_cumsum,
     gae_advantages,
     rewards_to_go,
@@ -30,11 +31,6 @@ def ppo_clip_objective(logp: torch.Tensor, logp_old: torch.Tensor, adv: torch.Te
     ratio = torch.exp(logp - logp_old)
     clipped = torch.clamp(ratio, 1 - clip_ratio, 1 + clip_ratio) * adv
     return torch.min(ratio * adv, clipped).mean()
-
-
-def approx_kl(logp_old: torch.Tensor, logp: torch.Tensor) -> torch.Tensor:
-    """A sample estimate of KL(old || new): the mean of ``logp_old - logp`` over the taken actions."""
-    return (logp_old - logp).mean()
 
 
 def clip_fraction(logp: torch.Tensor, logp_old: torch.Tensor, clip_ratio: float) -> torch.Tensor:

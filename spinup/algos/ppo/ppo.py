@@ -87,7 +87,7 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
 
     # Count variables
     var_counts = tuple(sum(p.numel() for p in m.parameters()) for m in (ac.pi, ac.v))
-    logger.log("\nNumber of parameters: \t pi: %d, \t v: %d\n" % var_counts)
+    logger.log(f"\nNumber of parameters: \t pi: {var_counts[0]}, \t v: {var_counts[1]}\n")
 
     # Set up experience buffer
     local_steps_per_epoch = steps_per_epoch // num_procs()
@@ -119,6 +119,7 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     def update():
         data = buf.get()
 
+        # Get loss and info values before update
         pi_l_old, pi_info_old = compute_loss_pi(data)
         pi_l_old = pi_l_old.item()
         v_l_old = compute_loss_v(data).item()
@@ -129,7 +130,7 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
             loss_pi, pi_info = compute_loss_pi(data)
             kl = mpi_avg(pi_info["kl"])
             if kl > 1.5 * target_kl:
-                logger.log("Early stopping at step %d due to reaching max kl." % i)
+                logger.log(f"Early stopping at step {i} due to reaching max kl.")
                 break
             loss_pi.backward()
             mpi_avg_grads(ac.pi)  # average grads across MPI processes
