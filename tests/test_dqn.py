@@ -61,9 +61,9 @@ def test_q_network_flattens_and_acts_greedily():
 
 # -- the interface ----------------------------------------------------------------------------
 
-def test_box_actions_are_refused():
+def test_box_actions_are_refused(tmp_path):
     with pytest.raises(UserError, match="sac"):
-        dqn(EnvFactory("Pendulum-v1"), epochs=1)
+        dqn(EnvFactory("Pendulum-v1"), epochs=1, logger_kwargs=dict(output_dir=str(tmp_path / "run")))
 
 
 TINY = dict(steps_per_epoch=300, start_steps=100, update_after=100, update_every=2,
