@@ -79,7 +79,7 @@ def test_logger_example_writes_progress(tmp_path):
     assert lines[0].split("\t") == ["Epoch", "AverageLoss", "StdLoss", "MaxLoss", "MinLoss", "TestLoss",
                                     "TotalGradientSteps", "Time"]
     assert len(lines) == 4
-    first, last = (dict(zip(lines[0].split("\t"), map(float, row.split("\t")))) for row in (lines[1], lines[3]))
+    first, last = (dict(zip(lines[0].split("\t"), map(float, row.split("\t")), strict=True)) for row in (lines[1], lines[3]))
     assert last["TotalGradientSteps"] == 150
     assert last["TestLoss"] < first["TestLoss"]
     assert test_loss == pytest.approx(last["TestLoss"])

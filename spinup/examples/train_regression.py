@@ -25,7 +25,7 @@ class MLPRegressor(nn.Module):
         super().__init__()
         sizes = [2] + [hidden_size] * layers
         blocks = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             blocks += [nn.Linear(n_in, n_out), nn.Tanh()]
         self.net = nn.Sequential(*blocks, nn.Linear(sizes[-1], 1))
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import importlib.util
+import math
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from spinup.exercises.common import CheckFailed, NotDoneYet, not_done_from, print_result
 from spinup.utils.errors import UserError
@@ -58,7 +58,9 @@ def load(name: str, path: str | None = None):
 def check_1_1(module, args, extra):
     import torch
 
-    from spinup.exercises.problem_set_1_solutions.exercise1_1_soln import gaussian_likelihood as reference
+    from spinup.exercises.problem_set_1_solutions.exercise1_1_soln import (
+        gaussian_likelihood as reference,
+    )
 
     fn = getattr(module, "gaussian_likelihood", None)
     if fn is None:
@@ -293,7 +295,7 @@ def check_td3_losses(module):
                               "outside torch.no_grad().")
         grads = torch.autograd.grad(loss.reshape(()), list(ac.q.parameters()), allow_unused=True)
         want_grads = torch.autograd.grad(want, list(ac.q.parameters()))
-        if any(g is None or not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(grads, want_grads)):
+        if any(g is None or not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(grads, want_grads, strict=True)):
             raise CheckFailed("compute_loss_q has the right value but the wrong gradient with respect to the "
                               "Q-functions' parameters: the target y must be a constant (computed under "
                               "torch.no_grad()), and Q1(s, a), Q2(s, a) must not be detached.")
@@ -316,7 +318,7 @@ def check_td3_losses(module):
                               f"{want_pi.item():.6g}. {hint}")
         grads = torch.autograd.grad(loss_pi.reshape(()), list(ac.pi.parameters()), allow_unused=True)
         want_grads = torch.autograd.grad(want_pi, list(ac.pi.parameters()))
-        if any(g is None or not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(grads, want_grads)):
+        if any(g is None or not torch.allclose(g, w, rtol=1e-3, atol=1e-5) for g, w in zip(grads, want_grads, strict=True)):
             raise CheckFailed("compute_loss_pi has the right value but its gradient does not reach the policy: "
                               "compute Q1(s, pi(s)) with the policy's action, not a detached one.")
     return "compute_loss_q and compute_loss_pi match the reference on fixed batches (values and gradients)."

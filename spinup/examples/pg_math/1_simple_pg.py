@@ -110,8 +110,8 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
     history = []
     for i in range(epochs):
         batch_loss, batch_rets, batch_lens = train_one_epoch()
-        print("epoch: %3d \t loss: %.3f \t return: %.3f \t ep_len: %.3f"
-              % (i, batch_loss, np.mean(batch_rets), np.mean(batch_lens)), flush=True)
+        print(f"epoch: {i:3d} \t loss: {batch_loss:.3f} \t return: {np.mean(batch_rets):.3f} \t "
+              f"ep_len: {np.mean(batch_lens):.3f}", flush=True)
         history.append(float(np.mean(batch_rets)))
     env.close()
     if screen_env is not None:

@@ -19,7 +19,7 @@ The actor-critic ``ac`` (and its target copy ``ac_targ``) has:
 Check your answer:  python -m spinup.exercises.check 1.3   (add --train for a short training run)
 """
 
-import torch
+import torch  # noqa: F401  (you will need it)
 
 
 def compute_loss_q(ac, ac_targ, data, gamma, target_noise, noise_clip, act_low, act_high, noise):
