@@ -133,6 +133,14 @@ def test_smoothing_is_a_centred_moving_average(data):
     assert np.allclose(runs[0]["AverageEpRet"], expected)
 
 
+def test_smoothing_window_longer_than_the_run(data):
+    runs = plot.get_all_datasets([str(data / "other")])
+    plot.smooth_runs(runs, "AverageEpRet", 9)  # 5 rows: every point averages the whole run
+    y = returns_for(0)
+    # centred window of 9 covers rows t-4..t+4: all 5 rows for every t
+    assert np.allclose(runs[0]["AverageEpRet"], np.mean(y))
+
+
 def test_legend_names_the_curves(data):
     runs = plot.get_all_datasets([str(data / "bench")], legend=["PPO", "SAC"])
     ax = plot.plot_data(runs, xaxis="Epoch", value="Performance", ax=plt.figure().gca())

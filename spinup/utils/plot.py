@@ -183,10 +183,13 @@ def smooth_runs(data: list, value: str, smooth: int) -> None:
     if smooth <= 1:
         return
     window = np.ones(smooth)
+    start = (smooth - 1) // 2  # where the centred part of the full convolution begins
     for datum in data:
         y = np.asarray(datum[value], dtype=np.float64)
-        z = np.ones(len(y))
-        datum[value] = np.convolve(y, window, "same") / np.convolve(z, window, "same")
+        centred = slice(start, start + len(y))  # also right when the run is shorter than the window
+        sums = np.convolve(y, window, "full")[centred]
+        counts = np.convolve(np.ones(len(y)), window, "full")[centred]
+        datum[value] = sums / counts
 
 
 def plot_data(data, xaxis="Epoch", value="AverageEpRet", condition="Condition1", smooth=1,
