@@ -361,3 +361,23 @@ def test_every_algorithm_can_be_watched_and_plotted(algo, tmp_path, capsys):
     if algo in OFF_POLICY:
         with open(os.path.join(run, "progress.txt")) as f:
             assert "AverageTestEpRet" in f.readline()  # what Performance plots for them
+
+
+def test_env_without_render_mode_argument_is_rebuilt_for_norender():
+    import gymnasium as gym
+
+    from spinup.utils.test_policy import make_env_from_spec
+
+    class NoRender(gym.Env):
+        observation_space = gym.spaces.Box(0, 1, (1,))
+        action_space = gym.spaces.Discrete(2)
+
+        def __init__(self, size=3):
+            self.size = size
+
+    gym.register("SpinupTestNoRender-v0", entry_point=NoRender)
+    try:
+        env = make_env_from_spec({"id": "SpinupTestNoRender-v0", "kwargs": {"size": 4}}, render_mode=None)
+        assert env.unwrapped.size == 4
+    finally:
+        del gym.registry["SpinupTestNoRender-v0"]

@@ -177,8 +177,10 @@ def make_env_from_spec(spec: dict | None, render_mode: str | None = None, env_pk
     kwargs.pop("render_mode", None)
     if spec.get("max_episode_steps") is not None:
         kwargs["max_episode_steps"] = spec["max_episode_steps"]
+    if render_mode is not None:  # environments without rendering need not accept the argument
+        kwargs["render_mode"] = render_mode
     try:
-        return gym.make(env_id, render_mode=render_mode, **kwargs)
+        return gym.make(env_id, **kwargs)
     except Exception as e:  # gymnasium, the environment's own constructor, or a missing extra
         raise UserError(
             f"test_policy: could not rebuild the environment '{env_id}' with {kwargs} "
