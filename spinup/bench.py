@@ -229,6 +229,7 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
     """Write ``README.md``, the plots and ``runs.csv`` for ``cases`` into ``results_dir``; return
     the table."""
     os.makedirs(results_dir, exist_ok=True)
+    failed = {path for session in meta.get("sessions", []) for path in session.get("failures", [])}
     rows, csv_runs, missing = [], [], []
     plots = []
     envs = list(dict.fromkeys(c.env.label for c in cases))
@@ -248,6 +249,7 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
                     dirs.append(path)
                 else:
                     reason = unavailable_reason(case) or (
+                        f"failed, see {osp.join(path, 'output.log')}" if path in failed else
                         f"stopped after {done} of {case.epochs} epochs" if done else "not run")
                     missing.append(f"{case.label} on {env}, seed {seed}: {reason}")
             rows.append(summary.summarise(env, case.label, case.metric, progresses, len(case.seeds),
@@ -259,6 +261,8 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
             plots.append((env, osp.basename(figure)))
     csv_path = summary.write_runs_csv(csv_runs, results_dir)
     table = summary.table_markdown(rows)
+    thresholds = {c.env.label: c.env.reward_threshold for c in cases}
+    table += "\n\n" + summary.best_of_each_markdown(rows, thresholds)
     readme = summary_markdown(suite, table, plots, missing, osp.basename(csv_path), meta)
     with open(osp.join(results_dir, "README.md"), "w") as f:
         f.write(readme)

@@ -185,6 +185,31 @@ def test_finished_runs_are_skipped_and_unfinished_ones_run_again(tmp_path):
     assert bench.estimate_seconds(case, root) == pytest.approx(bench.STARTUP_S + 400 / 200)
 
 
+def test_summary_reports_failed_and_missing_runs_and_the_best_of_each_library(tmp_path):
+    suite = get_suite("smoke")
+    cases = bench.select_cases(suite)
+    ppo, sb3_ppo = cases
+    root, results = str(tmp_path / "runs"), str(tmp_path / "results")
+    for seed, curve in ((0, [10, 30]), (1, [20, 40])):
+        write_progress(bench.run_dir(ppo, seed, root), dict(Epoch=[0, 1], AverageEpRet=curve,
+                                                            TotalEnvInteracts=[200, 400], Time=[1, 2]))
+    write_progress(bench.run_dir(sb3_ppo, 0, root), dict(Epoch=[0, 1], AverageEpRet=[5, 6],
+                                                         TotalEnvInteracts=[200, 400], Time=[1, 4]))
+    crashed = bench.run_dir(sb3_ppo, 1, root)
+    write_progress(crashed, dict(Epoch=[0], AverageEpRet=[5], TotalEnvInteracts=[200], Time=[1]))
+    meta = dict(sessions=[dict(failures=[crashed])])
+    table = bench.write_summary(suite, cases, root, results, meta)
+    assert "| CartPole-v1 | ppo | 2/2 | 0.4k | 25.0 ± 7.1 | 35.0 ± 7.1 (0.4k) | 200 |" in table
+    assert "| CartPole-v1 | sb3-ppo | 1/2 | 0.4k | 5.5 | 6.0 (0.4k) | 100 |" in table
+    assert "| CartPole-v1 | ppo: 25.0 ± 7.1 | sb3-ppo: 5.5 | 475 |" in table
+    readme = open(os.path.join(results, "README.md")).read()
+    assert f"sb3-ppo on CartPole-v1, seed 1: failed, see {os.path.join(crashed, 'output.log')}" in readme
+    data = summary.read_runs_csv(os.path.join(results, "runs.csv"))
+    assert data.groupby(["algo", "seed"])["complete"].first().to_dict() == {
+        ("ppo", 0): 1, ("ppo", 1): 1, ("sb3-ppo", 0): 1, ("sb3-ppo", 1): 0}
+    assert os.path.getsize(os.path.join(results, "CartPole-v1.png")) > 1000
+
+
 def test_launch_groups_and_makespan():
     env = EnvSpec("E", "E")
     long, short = Case("sac", env, 10, 100), Case("ppo", env, 1, 100)

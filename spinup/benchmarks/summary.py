@@ -141,6 +141,23 @@ def table_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def best_of_each_markdown(rows: list[Row], thresholds: dict) -> str:
+    """Per environment, the best final return of spinup's algorithms and of SB3's (rows whose
+    label starts with ``sb3-``), next to the return at which Gymnasium calls it solved."""
+    lines = ["| Environment | Best spinup (final return) | Best SB3 (final return) | Solved at |",
+             "|---|---|---|---:|"]
+    for env in dict.fromkeys(r.env for r in rows):
+        cells = []
+        for is_sb3 in (False, True):
+            mine = [r for r in rows if r.env == env and r.label.startswith("sb3-") == is_sb3
+                    and not np.isnan(r.final[0])]
+            best = max(mine, key=lambda r: r.final[0], default=None)
+            cells.append("—" if best is None else f"{best.label}: {fmt_pm(*best.final)}")
+        threshold = thresholds.get(env)
+        lines.append(f"| {env} | {cells[0]} | {cells[1]} | {'—' if threshold is None else f'{threshold:g}'} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # The compact CSV of every run's progress.
 
