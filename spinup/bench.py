@@ -236,7 +236,7 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
     for env in envs:
         run_dirs_by_label = {}
         for case in (c for c in cases if c.env.label == env):
-            progresses, dirs = [], []
+            progresses, dirs, missing_seeds = [], [], {}
             for seed in case.seeds:
                 path = run_dir(case, seed, root)
                 done = rows_done(path)
@@ -251,7 +251,10 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
                     reason = unavailable_reason(case) or (
                         f"failed, see {osp.join(path, 'output.log')}" if path in failed else
                         f"stopped after {done} of {case.epochs} epochs" if done else "not run")
-                    missing.append(f"{case.label} on {env}, seed {seed}: {reason}")
+                    missing_seeds.setdefault(reason, []).append(seed)
+            for reason, seeds in missing_seeds.items():
+                missing.append(f"{case.label} on {env}, seed{'s' if len(seeds) > 1 else ''} "
+                               f"{', '.join(map(str, seeds))}: {reason}")
             rows.append(summary.summarise(env, case.label, case.metric, progresses, len(case.seeds),
                                           case.total_steps))
             if dirs:
@@ -263,13 +266,14 @@ def write_summary(suite: Suite, cases: list[Case], root: str, results_dir: str, 
     table = summary.table_markdown(rows)
     thresholds = {c.env.label: c.env.reward_threshold for c in cases}
     table += "\n\n" + summary.best_of_each_markdown(rows, thresholds)
-    readme = summary_markdown(suite, table, plots, missing, osp.basename(csv_path), meta)
+    readme = summary_markdown(suite, cases, rows, table, plots, missing, osp.basename(csv_path), meta)
     with open(osp.join(results_dir, "README.md"), "w") as f:
         f.write(readme)
     return table
 
 
-def summary_markdown(suite: Suite, table: str, plots: list, missing: list, csv_name: str, meta: dict) -> str:
+def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, plots: list, missing: list,
+                     csv_name: str, meta: dict) -> str:
     machine, vers, git = meta.get("machine", {}), meta.get("versions", {}), meta.get("git", {})
     sessions = meta.get("sessions", [])
     lines = [f"# Benchmark results: `{suite.name}`", "", suite.description, "",
@@ -282,7 +286,8 @@ def summary_markdown(suite: Suite, table: str, plots: list, missing: list, csv_n
              "hyperparameters (see benchmarks/README.md); SB3 has no VPG or TRPO.", "",
              table, ""]
     if missing:
-        lines += [f"**Missing runs ({len(missing)})** — not in the table:", ""]
+        count = sum(len(c.seeds) for c in cases) - sum(r.seeds_done for r in rows)
+        lines += [f"**Missing runs ({count})**, not in the table:", ""]
         lines += [f"* {m}" for m in missing] + [""]
     else:
         lines += ["All planned runs finished.", ""]
@@ -294,9 +299,9 @@ def summary_markdown(suite: Suite, table: str, plots: list, missing: list, csv_n
               f"* Commit: {git.get('commit') or 'unknown'}" + (" (with uncommitted changes)" if git.get("dirty") else ""),
               f"* Wall time: {fmt_duration(meta.get('wall_time_s', 0.0))} over {len(sessions)} launch(es)"]
     for s in sessions:
+        runs = "interrupted" if s.get("interrupted") else f"{s.get('launched', 0)} runs ({s.get('failed', 0)} failed)"
         lines.append(f"  * {s.get('started')} → {s.get('finished')}: {fmt_duration(s.get('wall_s', 0.0))}, "
-                     f"{s.get('launched', 0)} runs ({s.get('failed', 0)} failed), --parallel "
-                     f"{s.get('parallel')}, backend {s.get('backend')}")
+                     f"{runs}, --parallel {s.get('parallel')}, backend {s.get('backend')}")
     lines += [f"* Every run's progress: [{csv_name}]({csv_name}) (columns {', '.join(summary.CSV_COLUMNS)}; "
               "`complete` is 0 for a run that stopped early)", ""]
     if plots:
@@ -398,14 +403,15 @@ def main(argv=None) -> int:
     results = []
     if not args.summary_only and plan.todo:
         os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per run: runs share the cores
-        started, start = summary.now_utc(), time.time()
+        started, start, interrupted = summary.now_utc(), time.time(), True
         try:
             results = launch(plan, args.parallel, args.backend, args.address)
+            interrupted = False
         finally:
             summary.record_session(results_dir, dict(
                 started=started, finished=summary.now_utc(), wall_s=round(time.time() - start, 1),
                 launched=len(results), failed=sum(not r.ok for r in results), parallel=args.parallel,
-                backend=args.backend, commit=summary.git_commit().get("commit"),
+                backend=args.backend, commit=summary.git_commit().get("commit"), interrupted=interrupted,
                 failures=[r.output_dir for r in results if not r.ok]))
     meta = summary.ensure_meta(results_dir)
     # The summary covers the whole suite (every algorithm and environment), whatever was run now.

@@ -252,7 +252,7 @@ def test_smoke_suite_end_to_end_writes_table_csv_and_plot(tmp_path, capsys):
     assert status == 0
     readme = (results / "README.md").read_text()
     assert "| CartPole-v1 | ppo | 2/2 | 0.4k |" in readme
-    assert "sb3-ppo on CartPole-v1, seed 0: not run" in readme  # left out with --no-sb3, and said so
+    assert "sb3-ppo on CartPole-v1, seeds 0, 1: not run" in readme  # left out with --no-sb3, and said so
     assert (results / "CartPole-v1.png").stat().st_size > 1000
     data = summary.read_runs_csv(str(results / "runs.csv"))
     assert sorted(set(data["seed"])) == [0, 1] and len(data) == 4 and data["complete"].all()
