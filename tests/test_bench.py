@@ -295,6 +295,12 @@ def test_sb3_hyperparameters_follow_spinups_names_and_defaults():
         sb3_arguments("sac", {"clip_ratio": 0.2}, 4000, 10)
 
 
+def test_sb3_runner_refuses_an_action_space_sb3_lacks(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    with pytest.raises(UserError, match="SB3's SAC does not support Discrete"):
+        bench.sb3_runner("sac", lambda: gym.make("CartPole-v1"), logger_kwargs=dict(output_dir=str(tmp_path)))
+
+
 @pytest.mark.parametrize("algo, env_name", [("ppo", "CartPole-v1"), ("sac", "Pendulum-v1")])
 def test_sb3_runner_logs_like_spinup(algo, env_name, tmp_path):
     pytest.importorskip("stable_baselines3")

@@ -155,6 +155,10 @@ def sb3_runner(algo: str, env_fn, seed: int = 0, epochs: int = 50, steps_per_epo
     logger.save_config(config)
 
     env = env_fn()
+    space = type(env.action_space).__name__
+    if space not in SB3_ACTION_SPACES[algo]:
+        raise UserError(f"SB3's {algo.upper()} does not support {space} action spaces (it takes "
+                        f"{' or '.join(SB3_ACTION_SPACES[algo])}).")
     test_env = None if on_policy else env_fn()
     if test_env is not None:
         test_env.reset(seed=seed + 10000)
