@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import torch
 import torch.nn as nn
 
 from spinup.algos.offpolicy import flat_obs_dim, mlp
+from spinup.algos.onpolicy import numpy_forward, numpy_mlp
 from spinup.utils.errors import UserError
 
 
@@ -81,15 +83,29 @@ class MLPQNetwork(nn.Module):
         # Discrete(n, start=k) numbers its actions k, ..., k+n−1; the network's outputs are 0..n−1.
         self.act_start = int(action_space.start)
         self.q = mlp([self.obs_dim, *hidden_sizes, self.n_actions], activation)
+        # act()'s fast path: numpy views of the weights, built on first use
+        self._params = list(self.parameters())
+        self._numpy_layers, self._numpy_pointers = None, None
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Q-values of every action, shape ``(batch, n_actions)``, for flattened ``obs`` ``(batch, obs_dim)``."""
         return self.q(obs)
 
-    @torch.inference_mode()
     def act(self, obs, deterministic: bool = True) -> int:
         """The greedy action argmax_a Q(s, a) for one observation (array or tensor, of the space's
         own shape). ``deterministic`` is accepted for the common ``act`` interface and ignored:
-        exploration (ε-greedy) is done by the training loop, not by the network."""
-        obs = torch.as_tensor(obs, dtype=torch.float32).reshape(self.obs_dim)
-        return int(self.q(obs).argmax()) + self.act_start
+        exploration (ε-greedy) is done by the training loop, not by the network.
+
+        Computed in NumPy on views of the weights: the same maths, about 4 times faster than a
+        batch-1 torch call. Optimizer steps and ``load_state_dict`` write into those views; the
+        views are rebuilt if a parameter's memory moves (e.g. in a deep copy).
+        """
+        if self._numpy_pointers != [p.data_ptr() for p in self._params]:
+            self._numpy_layers = numpy_mlp(self.q)
+            self._numpy_pointers = [p.data_ptr() for p in self._params]
+        if self._numpy_layers is None:  # layers that numpy_mlp does not know: use torch
+            with torch.inference_mode():
+                q = self.q(torch.as_tensor(obs, dtype=torch.float32).reshape(self.obs_dim))
+            return int(q.argmax()) + self.act_start
+        x = np.asarray(obs, dtype=np.float32).reshape(self.obs_dim)
+        return int(np.argmax(numpy_forward(self._numpy_layers, x))) + self.act_start

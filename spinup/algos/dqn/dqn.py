@@ -41,7 +41,8 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
             ``actor_critic(observation_space, action_space, **ac_kwargs)``. Its ``forward(obs)``
             takes a batch of flattened observations and returns the Q-values of every action,
             shape ``(batch, n_actions)``; its ``act(obs)`` returns the greedy action for one
-            observation. Default ``core.MLPQNetwork``.
+            observation; its ``obs_dim`` is the size of a flattened observation.
+            Default ``core.MLPQNetwork``.
 
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=nn.ReLU)`` (the default).
