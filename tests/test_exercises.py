@@ -117,7 +117,7 @@ def test_1_2_wrong_pieces_are_caught_before_training(capsys, tmp_path):
 def test_1_2_solution_passes_small_budget(capsys):
     rc, out, _ = run_check(capsys, "1.2", "--solution", "--budget", "small")
     assert rc == 0, out[-2000:]
-    assert "Congratulations" in out and "the bar is 60" in out
+    assert "Congratulations" in out and "the bar is 30" in out
 
 
 # ---------------------------------------------------------------------------------------------

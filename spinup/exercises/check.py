@@ -109,9 +109,9 @@ PPO_BUDGETS = {
     # The original's bar: 20 epochs of 4000 steps; correct if the mean of the last 5 epochs'
     # AverageEpRet exceeds 500 or any of them reaches the maximum, 1000.
     "full": dict(steps_per_epoch=4000, epochs=20, last=5, bar=500.0),
-    # For continuous integration: 30% of the steps, and a bar far above a random policy (about
-    # 10) that the solution clears by a wide margin (about 110 with seed 0).
-    "small": dict(steps_per_epoch=2000, epochs=12, last=3, bar=60.0),
+    # For continuous integration: 30% of the steps, and a bar well above a random policy (about
+    # 10). The solution scores 112, 73 and 58 with seeds 0, 1, 2: early learning varies a lot.
+    "small": dict(steps_per_epoch=2000, epochs=12, last=3, bar=30.0),
 }
 
 
@@ -378,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m spinup.exercises.check",
         description="Check your answer to an exercise. Options not listed here are passed on to the "
-                    "experiments of problem set 2 (see python -m spinup.exercises.check 2.1 --help-sweep).",
+                    "experiments of problem set 2; python spinup/exercises/problem_set_2/exercise2_1.py --help "
+                    "lists them.",
     )
     p.add_argument("exercise", help="the exercise: " + ", ".join(EXERCISES))
     p.add_argument("--solution", action="store_true", help="check the reference solution instead of your file")

@@ -31,6 +31,8 @@ def gaussian_likelihood(x: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor
 
 
 if __name__ == "__main__":
+    import sys
+
     from spinup.exercises.check import main
 
-    raise SystemExit(main(["1.1"]))
+    raise SystemExit(main(["1.1", *sys.argv[1:]]))

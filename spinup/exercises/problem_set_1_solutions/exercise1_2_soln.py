@@ -89,6 +89,8 @@ class MLPGaussianActor(nn.Module):
 
 
 if __name__ == "__main__":
+    import sys
+
     from spinup.exercises.check import main
 
-    raise SystemExit(main(["1.2", "--solution"]))
+    raise SystemExit(main(["1.2", "--solution", *sys.argv[1:]]))
