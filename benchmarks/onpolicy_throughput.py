@@ -6,8 +6,8 @@ Usage::
     python benchmarks/onpolicy_throughput.py                    # everything, 3 repeats
     python benchmarks/onpolicy_throughput.py --only ppo1 sb3 --repeats 1
 
-Each measurement runs in a fresh process (under ``mpiexec -n 2`` for the 2-process rows), one
-thread per process. The configurations alternate (ppo1, sb3, ppo2, vpg1, ..., then again) so
+Each measurement runs in a fresh process (under ``mpiexec -n 2`` for the 2-process rows, with the
+environment ``mpi_fork`` gives them), one thread per process. The configurations alternate (ppo1, sb3, ppo2, vpg1, ..., then again) so
 that slow drifts of a shared machine hit all alike; each figure is the median of the repeats.
 
 The figure is environment steps per second over three collect-and-update cycles: from the last
@@ -141,15 +141,15 @@ def run_sb3(seed, out):
 
 
 def measure(config, seed):
+    from spinup.utils.mpi_tools import find_mpiexec, mpi_env
+
     impl, algo, nprocs = CONFIGS[config]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, algo, str(seed), out]
-        if nprocs > 1:
-            from spinup.utils.mpi_tools import find_mpiexec
-
-            cmd = [find_mpiexec(), "-n", str(nprocs), *cmd]
+        if nprocs > 1:  # as mpi_fork (--cpu N) would start them
+            cmd, env = [find_mpiexec(), "-n", str(nprocs), *cmd], mpi_env()
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         with open(out) as f:
             return json.load(f)
@@ -202,7 +202,7 @@ def components():
             v.v_net[1][1], v.v_net[1][3] = act(), act()
         opt = torch.optim.Adam(v.parameters(), lr=1e-3)
 
-        def v_step():
+        def v_step(v=v, opt=opt):
             opt.zero_grad()
             ((v(obs_b) - ret) ** 2).mean().backward()
             opt.step()

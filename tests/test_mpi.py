@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from spinup.utils import mpi_tools
+from spinup.utils.errors import UserError
 from spinup.utils.mpi_tools import find_mpiexec, launched_by_mpi, mpi_fork
 
 # Environment variables by which a test process could look as if it ran under mpiexec.
@@ -46,6 +47,14 @@ def run_script(tmp_path, source, args=(), mpiexec_n=None, timeout=240):
 
 def test_mpiexec_is_the_one_beside_python():
     assert os.path.dirname(find_mpiexec()) == os.path.dirname(sys.executable)
+
+
+def test_an_mpiexec_elsewhere_on_path_is_never_used(monkeypatch, tmp_path):
+    # A Python without mpiexec beside it, while a (working) mpiexec is first on PATH
+    monkeypatch.setenv("PATH", os.path.dirname(find_mpiexec()) + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(UserError, match="pip install mpi4py mpich"):
+        find_mpiexec()
 
 
 def test_mpi_fork_does_nothing_for_one_process_or_under_mpiexec(monkeypatch):

@@ -1,6 +1,8 @@
-"""Pieces shared by the on-policy algorithms (VPG, TRPO, PPO): the actor-critic networks, the
-buffer that turns one epoch of experience into advantages and returns, and the maths behind it
-(discounted sums, GAE-Lambda, rewards-to-go)."""
+"""Pieces shared by the on-policy algorithms (VPG, TRPO, PPO): the actor-critic networks (with
+a fast path for acting on one observation at a time), the buffer that turns one epoch of
+experience into advantages and returns, the maths behind it (discounted sums, GAE-Lambda,
+rewards-to-go), and the parts of the main loop they share word for word (the resume checkpoint,
+the warning when a process's share of an epoch ends no episode)."""
 
 from __future__ import annotations
 
