@@ -8,6 +8,9 @@ much without ever raising an error? (The solution page in the docs explains it.)
     python -m spinup.exercises.check 2.2            # small budget: Pendulum-v1, 1 seed, 15000 steps
     python -m spinup.exercises.check 2.2 --full     # the original's: HalfCheetah-v5, 3 seeds, 50000 steps
 
+The small budget takes about a minute of CPU time (two runs, side by side on two cores); with
+seed 0 the correct actor-critic reaches a test return of about -140 and the bugged one -650.
+
 Compare the code below with ``spinup/algos/ddpg/core.py`` and ``spinup/algos/ddpg/ddpg.py``.
 """
 
@@ -103,7 +106,7 @@ def main(argv=None) -> dict:
     p.add_argument("--steps_per_epoch", "-s", type=int, help="environment steps per epoch")
     p.add_argument("--total_steps", "-t", type=int, help="environment steps per run")
     p.add_argument("--start_steps", type=int, help="steps of uniformly random actions at the start")
-    p.add_argument("--parallel", type=int, default=1, help="runs at the same time (default 1)")
+    p.add_argument("--parallel", type=int, default=2, help="runs at the same time (default 2)")
     args = p.parse_args(argv)
     b = dict(BUDGETS["full" if args.full else "small"])
     b.update({k: v for k, v in vars(args).items() if k in b and v is not None})
