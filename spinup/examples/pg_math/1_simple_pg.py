@@ -42,16 +42,14 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
         raise UserError(f"This example needs vector observations and discrete actions; {env_name} has "
                         f"{env.observation_space} and {env.action_space}. Try CartPole-v1 or LunarLander-v3.")
     screen_env = gym.make(env_name, render_mode="human") if render else None
-    obs_dim = int(np.prod(env.observation_space.shape))
-    n_acts = int(env.action_space.n)
+    obs_dim, n_acts = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
 
     # make core of policy network
     logits_net = mlp(sizes=[obs_dim] + list(hidden_sizes) + [n_acts])
 
     # make function to compute action distribution
     def get_policy(obs):
-        logits = logits_net(obs)
-        return Categorical(logits=logits)
+        return Categorical(logits=logits_net(obs))
 
     # make action selection function
     def get_action(obs):
@@ -70,10 +68,8 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
         batch_obs, batch_acts = [], []    # the states seen and the actions taken
         batch_weights = []                # R(tau) for every step of episode tau
         batch_rets, batch_lens = [], []   # for reporting
-        shown = screen_env is not None    # True while the first episode plays on screen
-        play_env = screen_env if shown else env
-        obs, _ = play_env.reset()
-        ep_rews = []
+        play_env = screen_env or env      # with --render, the first episode plays on screen
+        (obs, _), ep_rews = play_env.reset(), []
         while True:
             batch_obs.append(obs.copy())
             with torch.no_grad():
@@ -91,9 +87,8 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
                 batch_weights += [ep_ret] * ep_len
                 if len(batch_obs) >= batch_size:
                     break
-                play_env, shown = env, False
-                obs, _ = play_env.reset()
-                ep_rews = []
+                play_env = env
+                (obs, _), ep_rews = play_env.reset(), []
 
         # one policy gradient step on the whole batch
         optimizer.zero_grad()
@@ -104,18 +99,15 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
         optimizer.step()
         return batch_loss.item(), batch_rets, batch_lens
 
-    env.reset(seed=seed)
-    if screen_env is not None:
-        screen_env.reset(seed=seed + 1)
+    for e in (env, screen_env):
+        if e is not None:
+            e.reset(seed=seed)
     history = []
     for i in range(epochs):
         batch_loss, batch_rets, batch_lens = train_one_epoch()
         print(f"epoch: {i:3d} \t loss: {batch_loss:.3f} \t return: {np.mean(batch_rets):.3f} \t "
               f"ep_len: {np.mean(batch_lens):.3f}", flush=True)
         history.append(float(np.mean(batch_rets)))
-    env.close()
-    if screen_env is not None:
-        screen_env.close()
     return history
 
 
