@@ -53,8 +53,8 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
         steps_per_epoch (int): Environment steps per epoch; the agent is tested, logged and
             saved at the end of each. Default 4000.
 
-        epochs (int): Number of epochs. Default 50. CartPole-v1 is usually solved within 10–20,
-            LunarLander-v3 reaches a return of 200 after roughly 50–100.
+        epochs (int): Number of epochs. Default 50 (200,000 steps). CartPole-v1 balances for
+            well over 100 steps within 2–5 epochs; LunarLander-v3 needs most of the default.
 
         replay_size (int): Capacity of the replay buffer (oldest transitions are overwritten).
             Default 1e5; 1e4–1e6 are common.
