@@ -336,6 +336,9 @@ def read_flags(args: list[str]) -> dict[str, Flag]:
             flag.values = [True]  # a bare flag is a boolean switch
         elif flag.key not in RAW_STRING_KEYS:
             flag.values = [parse_value(v) for v in flag.values]
+        if flag.key == "ac_kwargs:hidden_sizes":
+            # --hid 64 means one hidden layer of 64 units, as --hid [64] does
+            flag.values = [(v,) if isinstance(v, int) and not isinstance(v, bool) else v for v in flag.values]
         flags[flag.key] = flag
     return flags
 

@@ -311,3 +311,9 @@ def test_parallel_grid_on_a_custom_env_reports_a_failed_variant(tiny_env, tmp_pa
     assert (good / "pyt_save" / "model0.pt").is_file() and (good / "pyt_save" / "model1.pt").is_file()
     assert "Traceback" in (bad / "output.log").read_text()
     assert "1 of 2 experiments finished; 1 failed." in done.stdout
+
+
+def test_hid_with_a_bare_number_means_one_layer():
+    grid, _ = build_grid("ppo", ppo_fn(), ["--env", "CartPole-v1", "--hid", "64", "[32,32]"])
+    sizes = [v["ac_kwargs"]["hidden_sizes"] for v in grid.variants()]
+    assert sizes == [(64,), [32, 32]]
