@@ -102,3 +102,13 @@ def test_termination_on_last_step_of_epoch_is_not_bootstrapped(tmp_path):
     finally:
         onpolicy.GAEBuffer.finish_path = original
     assert seen == [0.0]
+
+
+@pytest.mark.parametrize("algo", ["ppo", "vpg", "trpo"])
+def test_no_value_updates_is_allowed(tmp_path, algo):
+    # exercise 2.1 runs TRPO with train_v_iters=0; the on-policy siblings accept it too
+    import spinup
+
+    getattr(spinup, algo)(lambda: gym.make("CartPole-v1"), steps_per_epoch=200, epochs=1, train_v_iters=0,
+                          logger_kwargs=dict(output_dir=str(tmp_path / algo)))
+    assert pd.read_table(tmp_path / algo / "progress.txt")["DeltaLossV"].iloc[0] == 0

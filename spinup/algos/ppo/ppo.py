@@ -138,6 +138,7 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
         logger.store(StopIter=i)
 
         # Value function learning
+        loss_v = torch.as_tensor(v_l_old)  # stays the same if train_v_iters is 0 (exercise 2.1)
         for _ in range(train_v_iters):
             vf_optimizer.zero_grad()
             loss_v = compute_loss_v(data)
