@@ -49,11 +49,9 @@ def test_squashed_density_integrates_to_one():
     torch.manual_seed(0)
     actor = SquashedGaussianMLPActor(1, np.array([-1.0], np.float32), np.array([1.0], np.float32), (4,),
                                      torch.nn.ReLU)
-    with torch.no_grad():
-        actor.mu_layer.bias.fill_(0.4)
-        actor.mu_layer.weight.zero_()
-        actor.log_std_layer.bias.fill_(math.log(0.8))
-        actor.log_std_layer.weight.zero_()
+    with torch.no_grad():  # mu = 0.4 and sigma = 0.8 whatever the observation
+        actor.mu_log_std_layer.weight.zero_()
+        actor.mu_log_std_layer.bias.copy_(torch.tensor([0.4, math.log(0.8)]))
     u = torch.linspace(-6, 6, 20001).unsqueeze(-1)
     a = torch.tanh(u).squeeze(-1)
     normal = torch.distributions.Normal(0.4, 0.8)

@@ -143,7 +143,13 @@ class EnsembleLinear(nn.Module):
         self.bias = nn.Parameter(torch.empty(n, 1, out_features).uniform_(-bound, bound))
 
     def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
-        weight, bias = self.weight[members], self.bias[members]
+        if members == slice(None):
+            weight, bias = self.weight, self.bias  # no slicing: its backward would copy the gradients
+        else:
+            weight, bias = self.weight[members], self.bias[members]
+        if weight.shape[-1] == 1:
+            # One output (a Q-value): multiply and sum, about 3x faster than a bmm with N = 1
+            return torch.sum(x * weight.transpose(-1, -2), dim=-1, keepdim=True) + bias
         if x.dim() == 2:
             x = x.expand(weight.shape[0], *x.shape)
         return torch.baddbmm(bias, x, weight)

@@ -135,18 +135,17 @@ class SquashedGaussianMLPActor(nn.Module):
         super().__init__()
         act_dim = len(act_low)
         self.net = mlp([obs_dim, *hidden_sizes], activation, activation)
-        self.mu_layer = nn.Linear(hidden_sizes[-1], act_dim)
-        self.log_std_layer = nn.Linear(hidden_sizes[-1], act_dim)
+        # The mean and log-std heads as one layer (one matrix product): outputs [mu, log_std]
+        self.mu_log_std_layer = nn.Linear(hidden_sizes[-1], 2 * act_dim)
         center, half_range = bounds_to_affine(act_low, act_high)
         self.register_buffer("act_center", center)
         self.register_buffer("act_half_range", half_range)
 
     def forward(self, obs: torch.Tensor, deterministic: bool = False, with_logprob: bool = True):
-        h = self.net(obs)
-        mu = self.mu_layer(h)
+        mu, log_std = self.mu_log_std_layer(self.net(obs)).chunk(2, dim=-1)
         if deterministic:
             return torch.addcmul(self.act_center, self.act_half_range, torch.tanh(mu)), None
-        log_std = torch.clamp(self.log_std_layer(h), LOG_STD_MIN, LOG_STD_MAX)
+        log_std = torch.clamp(log_std, LOG_STD_MIN, LOG_STD_MAX)
         eps = torch.randn_like(mu)
         u = torch.addcmul(mu, log_std.exp(), eps)  # u = μ + σ ε: the reparameterisation trick
         act = torch.addcmul(self.act_center, self.act_half_range, torch.tanh(u))
