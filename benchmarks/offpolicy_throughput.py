@@ -3,7 +3,7 @@ to Stable-Baselines3 at matched settings.
 
 Usage::
 
-    python benchmarks/offpolicy_throughput.py                     # all, 3 repeats, 1 thread
+    python benchmarks/offpolicy_throughput.py                  # all, 3 repeats, 1 and 2 threads
     python benchmarks/offpolicy_throughput.py --algos sac --repeats 1 --threads 2
 
 Each measurement runs in a fresh subprocess; spinup and SB3 alternate (spinup, SB3, spinup, ...)
@@ -208,7 +208,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac", "dqn"])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="torch thread counts to measure (each is a separate set of runs)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write results/")
     args = parser.parse_args()
 
@@ -222,28 +223,30 @@ def main():
     info = versions()
     print(json.dumps(info))
     rows = []
-    for algo in algos:
-        for rep in range(args.repeats):
-            for impl in ("spinup", "sb3"):
-                r = measure(impl, algo, seed=rep, threads=args.threads)
-                rows.append(dict(algo=algo, impl=impl, repeat=rep, threads=args.threads,
-                                 wall_steps_per_s=round(r["wall"], 1), cpu_steps_per_s=round(r["cpu"], 1)))
-                print(f"{algo:5s} {impl:6s} repeat {rep}: {r['wall']:8.1f} steps/s wall, "
-                      f"{r['cpu']:8.1f} steps/s of CPU time", flush=True)
+    for threads in args.threads:
+        for algo in algos:
+            for rep in range(args.repeats):
+                for impl in ("spinup", "sb3"):
+                    r = measure(impl, algo, seed=rep, threads=threads)
+                    rows.append(dict(algo=algo, impl=impl, repeat=rep, threads=threads,
+                                     wall_steps_per_s=round(r["wall"], 1), cpu_steps_per_s=round(r["cpu"], 1)))
+                    print(f"{threads}t {algo:5s} {impl:6s} repeat {rep}: {r['wall']:8.1f} steps/s wall, "
+                          f"{r['cpu']:8.1f} steps/s of CPU time", flush=True)
 
     summary = []
-    for algo in algos:
-        med = {}
-        for impl in ("spinup", "sb3"):
-            sel = [r for r in rows if r["algo"] == algo and r["impl"] == impl]
-            med[impl] = (statistics.median(r["wall_steps_per_s"] for r in sel),
-                         statistics.median(r["cpu_steps_per_s"] for r in sel))
-        summary.append((algo, med["spinup"], med["sb3"],
-                        med["spinup"][0] / med["sb3"][0], med["spinup"][1] / med["sb3"][1]))
-    print(f"\nmedians of {args.repeats}, {args.threads} thread(s)")
-    print("algo    spinup wall   SB3 wall  ratio   | spinup CPU    SB3 CPU  ratio")
-    for algo, sp, sb, rw, rc in summary:
-        print(f"{algo:5s} {sp[0]:11.1f} {sb[0]:10.1f} {rw:6.2f}x  | {sp[1]:10.1f} {sb[1]:10.1f} {rc:6.2f}x")
+    for threads in args.threads:
+        for algo in algos:
+            med = {}
+            for impl in ("spinup", "sb3"):
+                sel = [r for r in rows if r["algo"] == algo and r["impl"] == impl and r["threads"] == threads]
+                med[impl] = (statistics.median(r["wall_steps_per_s"] for r in sel),
+                             statistics.median(r["cpu_steps_per_s"] for r in sel))
+            summary.append((threads, algo, med["spinup"], med["sb3"],
+                            med["spinup"][0] / med["sb3"][0], med["spinup"][1] / med["sb3"][1]))
+    print(f"\nmedians of {args.repeats}")
+    print("threads algo    spinup wall   SB3 wall  ratio   | spinup CPU    SB3 CPU  ratio")
+    for threads, algo, sp, sb, rw, rc in summary:
+        print(f"{threads:7d} {algo:5s} {sp[0]:11.1f} {sb[0]:10.1f} {rw:6.2f}x  | {sp[1]:10.1f} {sb[1]:10.1f} {rc:6.2f}x")
 
     if args.no_write:
         return
@@ -257,7 +260,8 @@ def main():
     lines = [
         "# Off-policy training throughput: spinup vs Stable-Baselines3",
         "",
-        f"Measured {stamp} with `python benchmarks/offpolicy_throughput.py --threads {args.threads} "
+        f"Measured {stamp} with `python benchmarks/offpolicy_throughput.py --threads "
+        f"{' '.join(map(str, args.threads))} "
         f"--repeats {args.repeats}` at commit {info['commit']}.",
         f"Machine: {info['cpu']}, {info['cores']} cores; load average {info['load']:.1f} at the start. "
         f"Python {info['python']}, torch {info['torch']}, gymnasium {info['gymnasium']}, "
@@ -267,12 +271,13 @@ def main():
         "alternating), in a window after learning started. CPU-time rates count only the time the "
         "process was running, so they are the fairer comparison on a shared machine.",
         "",
-        "| algo | env | spinup wall | SB3 wall | ratio (wall) | spinup CPU | SB3 CPU | ratio (CPU) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| threads | algo | env | spinup wall | SB3 wall | ratio (wall) | spinup CPU | SB3 CPU | ratio (CPU) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for algo, sp, sb, rw, rc in summary:
+    for threads, algo, sp, sb, rw, rc in summary:
         env = DISCRETE["env"] if algo == "dqn" else CONTINUOUS["env"]
-        lines.append(f"| {algo} | {env} | {sp[0]:.1f} | {sb[0]:.1f} | {rw:.2f}× | {sp[1]:.1f} | {sb[1]:.1f} | {rc:.2f}× |")
+        lines.append(f"| {threads} | {algo} | {env} | {sp[0]:.1f} | {sb[0]:.1f} | {rw:.2f}× | {sp[1]:.1f} | "
+                     f"{sb[1]:.1f} | {rc:.2f}× |")
     lines += ["", "Raw runs: `offpolicy_throughput.csv`. Settings: see the script's docstring.", ""]
     with open(os.path.join(RESULTS, "offpolicy_throughput.md"), "w") as f:
         f.write("\n".join(lines))
