@@ -54,7 +54,7 @@ def discrete_sac_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: t
 
     Args:
         rew, next_obs, terminated, alpha, gamma: as in :func:`sac_target`.
-        pi_probs: ``pi_probs(obs) -> (probs, logp_all)``, π(·|s) and log π(·|s), shape
+        pi_probs: ``pi_probs(obs) -> (probs, logp_all)``, ``π(·|s)`` and ``log π(·|s)``, shape
             ``[batch, n_actions]`` each.
         q_targ: the target twin Q-functions, ``q_targ(obs) -> [2, batch, n_actions]``.
     """
@@ -106,7 +106,7 @@ def check_alpha(alpha) -> bool:
 
 
 def default_target_entropy(action_space) -> float:
-    """−dim(A) for Box actions; 0.5·log|A| (half the uniform policy's entropy) for Discrete ones."""
+    """−dim(A) for Box actions; 0.5·log(n) for n discrete actions (half the uniform policy's entropy)."""
     if isinstance(action_space, gym.spaces.Discrete):
         return 0.5 * math.log(int(action_space.n))
     return -float(np.prod(action_space.shape))

@@ -40,7 +40,7 @@ def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
             action space a Box with finite bounds (any bounds, per dimension) or Discrete.
         actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns a
             sampled action and its log-probability; for discrete actions also ``pi.probs(obs)``
-            returning π(·|s) and log π(·|s)), a ``q`` module holding both Q-functions
+            returning ``π(·|s)`` and ``log π(·|s)``), a ``q`` module holding both Q-functions
             (``q(obs, act)`` returns shape ``[2, batch]``; for discrete actions ``q(obs)``
             returns ``[2, batch, n_actions]``), ``act(obs, deterministic)`` for one observation
             and a ``discrete`` flag. Called as ``actor_critic(observation_space, action_space,
@@ -63,8 +63,8 @@ def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
             to learn it (starting from 1) so that the policy's entropy stays near
             ``target_entropy``. Default 0.2.
         target_entropy (float): The entropy that ``alpha='auto'`` aims for. Default None:
-            −dim(A) for Box actions (Haarnoja et al., 2018b), and 0.5·log|A| for |A| discrete
-            actions (half the entropy of the uniform policy; Christodoulou's 0.98·log|A| keeps
+            −dim(A) for Box actions (Haarnoja et al., 2018b), and 0.5·log(n) for n discrete
+            actions (half the entropy of the uniform policy; Christodoulou's 0.98·log(n) keeps
             the policy nearly uniform). Ignored when ``alpha`` is a number.
         batch_size (int): Transitions per gradient step. Default 100.
         start_steps (int): For this many first steps, actions are drawn uniformly at random
