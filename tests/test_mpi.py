@@ -85,10 +85,11 @@ def test_mpi_fork_relaunches_once_with_one_thread_per_process(tmp_path):
         mpi_fork(2)
         x = np.array([float(proc_id())])
         broadcast(x)
-        print(f"rank {proc_id()} of {num_procs()} threads={os.environ['OMP_NUM_THREADS']} "
-              f"sum={mpi_sum(proc_id() + 1)} bcast={x[0]}", flush=True)
+        line = (f"rank {proc_id()} of {num_procs()} threads={os.environ['OMP_NUM_THREADS']} "
+                f"sum={mpi_sum(proc_id() + 1)} bcast={x[0]}")
+        open(f"rank{proc_id()}.txt", "a").write(line + "\\n")  # a file each: pipes interleave
     """)
-    lines = sorted(line for line in out.splitlines() if line.startswith("rank"))
+    lines = sorted(line for f in tmp_path.glob("rank*.txt") for line in f.read_text().splitlines())
     assert lines == ["rank 0 of 2 threads=1 sum=3.0 bcast=0.0", "rank 1 of 2 threads=1 sum=3.0 bcast=0.0"]
 
 
@@ -97,10 +98,11 @@ def test_statistics_over_two_processes(tmp_path):
         from spinup.utils.mpi_tools import proc_id, mpi_statistics_scalar, mpi_avg
         # rank 0 holds [1, 2, 3], rank 1 holds [10]; rank 1's empty second sample set is allowed
         x = [1.0, 2.0, 3.0] if proc_id() == 0 else [10.0]
-        print("stats", proc_id(), mpi_statistics_scalar(x, with_min_and_max=True), mpi_avg(float(proc_id())),
-              mpi_statistics_scalar([] if proc_id() else [5.0], with_min_and_max=True), flush=True)
+        line = (f"{mpi_statistics_scalar(x, with_min_and_max=True)} {mpi_avg(float(proc_id()))} "
+                f"{mpi_statistics_scalar([] if proc_id() else [5.0], with_min_and_max=True)}")
+        open(f"stats{proc_id()}.txt", "w").write(line + "\\n")  # a file each: pipes interleave
     """, mpiexec_n=2)
-    lines = [line.split(" ", 2)[2] for line in sorted(out.splitlines()) if line.startswith("stats")]
+    lines = [f.read_text().strip() for f in sorted(tmp_path.glob("stats*.txt"))]
     std = float(np.std([1.0, 2.0, 3.0, 10.0]))
     assert lines == [f"{(4.0, std, 1.0, 10.0)} 0.5 (5.0, 0.0, 5.0, 5.0)"] * 2
 
