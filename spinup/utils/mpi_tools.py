@@ -75,14 +75,15 @@ def physical_cores() -> int:
 
 def mpi_env() -> dict:
     """The environment ``mpi_fork`` gives its processes: this one's, plus one math-library thread
-    per process, ``IN_MPI=1``, and (unless already set) MPICH's waiting processes yielding their
-    core instead of spinning (``MPIR_CVAR_ENABLE_HEAVY_YIELD=1``). The last matters when the
-    machine has other work: a process spinning in an allreduce keeps its partner off the core it
-    waits for (+20 % steps/s for 2-process PPO on a loaded 2-core machine; benchmarks/results/
-    onpolicy_throughput.md)."""
+    per process and ``IN_MPI=1``.
+
+    MPICH's waiting processes spin, which keeps an allreduce at about 16 us on free cores. When
+    there are more processes than free cores (other work on the machine, or ``--cpu`` above the
+    core count), ``MPIR_CVAR_ENABLE_HEAVY_YIELD=1`` in your environment makes them yield instead;
+    on free cores it slows each allreduce to about 450 us, so it is not the default
+    (benchmarks/results/onpolicy_throughput.md)."""
     env = os.environ.copy()
     env.update(MKL_NUM_THREADS="1", OMP_NUM_THREADS="1", IN_MPI="1")
-    env.setdefault("MPIR_CVAR_ENABLE_HEAVY_YIELD", "1")
     return env
 
 
