@@ -291,6 +291,8 @@ def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, pl
         lines += [f"* {m}" for m in missing] + [""]
     else:
         lines += ["All planned runs finished.", ""]
+    if meta.get("notes"):
+        lines += ["Notes:", ""] + [f"* {n}" for n in meta["notes"]] + [""]
     lines += ["## Set-up", "",
               f"* Machine: {machine.get('cpu', '?')}, {machine.get('physical_cores', '?')} physical / "
               f"{machine.get('logical_cores', '?')} logical cores, {machine.get('memory_gb', '?')} GB; "
@@ -367,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run nothing; write the summary from the runs that exist")
     p.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true",
                    help="print the plan and the estimated time, run nothing, write nothing")
+    p.add_argument("--note", default=None,
+                   help="a remark kept in meta.json and shown in the summary (e.g. 'the machine was shared')")
     return p
 
 
@@ -414,6 +418,9 @@ def main(argv=None) -> int:
                 backend=args.backend, commit=summary.git_commit().get("commit"), interrupted=interrupted,
                 failures=[r.output_dir for r in results if not r.ok]))
     meta = summary.ensure_meta(results_dir)
+    if args.note:
+        meta.setdefault("notes", []).append(f"{summary.now_utc()}: {args.note}")
+        summary.save_meta(results_dir, meta)
     # The summary covers the whole suite (every algorithm and environment), whatever was run now.
     summary_cases = select_cases(get_suite(args.suite), seeds=args.seeds)
     table = write_summary(suite, summary_cases, root, results_dir, meta)

@@ -262,10 +262,11 @@ def test_smoke_suite_end_to_end_writes_table_csv_and_plot(tmp_path, capsys):
 
     # Run again: nothing left to do, so nothing is launched; the summary is rewritten.
     capsys.readouterr()
-    assert cli(["bench", "smoke", "--no-sb3", "--results_dir", str(results)]) == 0
+    assert cli(["bench", "smoke", "--no-sb3", "--results_dir", str(results), "--note", "a shared machine"]) == 0
     out = capsys.readouterr().out
     assert "finished already (skipped): 2; to run now: 0" in out
     assert len(summary.load_meta(str(results))["sessions"]) == 1
+    assert "a shared machine" in (results / "README.md").read_text()
 
 
 # ---------------------------------------------------------------------------------------------
