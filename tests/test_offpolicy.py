@@ -2,6 +2,7 @@
 checks, environment-state capture, and exact resuming (SAC on Pendulum-v1)."""
 
 import math
+from copy import deepcopy
 
 import gymnasium as gym
 import numpy as np
@@ -10,8 +11,8 @@ import torch
 import torch.nn as nn
 
 from spinup.algos.ddpg.core import MLPActor
-from spinup.algos.offpolicy import (EnsembleMLP, ReplayBuffer, bounds_to_affine, box_bounds, flat_obs_dim,
-                                    frozen, polyak_update)
+from spinup.algos.offpolicy import (EnsembleMLP, FusedAdam, ReplayBuffer, bounds_to_affine, box_bounds,
+                                    flat_obs_dim, frozen, polyak_update)
 from spinup.utils import checkpoint
 from spinup.utils.errors import UserError
 
@@ -45,6 +46,40 @@ def test_ensemble_mlp_equals_separate_mlps():
         h = torch.relu(x @ l0.weight[i] + l0.bias[i])
         torch.testing.assert_close(out[i], h @ l1.weight[i] + l1.bias[i])
     torch.testing.assert_close(ens(x, members=slice(0, 1))[0], out[0])
+
+
+def test_fused_adam_is_torch_adam_exactly():
+    """FusedAdam's direct kernel call gives torch's Adam(fused=True) bit for bit, also after a
+    state_dict round trip (resumed runs) and a deep copy of the network."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2))
+    net2 = deepcopy(net)
+    ref, ours = torch.optim.Adam(net.parameters(), lr=1e-2, fused=True), FusedAdam(net2.parameters(), lr=1e-2)
+    x = torch.randn(32, 5)
+    for i in range(12):
+        for n, opt in ((net, ref), (net2, ours)):
+            opt.zero_grad()
+            n(x * (i + 1)).pow(2).mean().backward()
+            opt.step()
+        if i == 5:
+            ours.load_state_dict(deepcopy(ours.state_dict()))
+    for p, q in zip(net.parameters(), net2.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert torch.equal(ref.state_dict()["state"][0]["exp_avg_sq"], ours.state_dict()["state"][0]["exp_avg_sq"])
+
+
+def test_actor_numpy_acting_matches_torch():
+    torch.manual_seed(0)
+    actor = MLPActor(3, np.array([-1.0, 0.0], np.float32), np.array([1.0, 4.0], np.float32), (32, 32), nn.ReLU)
+    obs = np.random.default_rng(0).standard_normal(3).astype(np.float32)
+    with torch.no_grad():
+        expected = actor(torch.as_tensor(obs).reshape(1, 3))[0].numpy()
+    np.testing.assert_allclose(actor.act_one(obs), expected, rtol=1e-5, atol=1e-6)
+    copy = deepcopy(actor)  # its own weights, not views of the original's
+    with torch.no_grad():
+        copy.pi[0].weight.add_(1.0)
+    np.testing.assert_allclose(actor.act_one(obs), expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(copy.act_one(obs), expected)
 
 
 def test_frozen_blocks_gradients_of_the_module_only():

@@ -81,15 +81,72 @@ class ReplayBuffer:
         self.ptr, self.size = state["ptr"], n
 
 
+def parameter_list(module: nn.Module) -> list[nn.Parameter]:
+    """``list(module.parameters())``, kept on the module after the first call: walking the
+    submodules costs about 15 µs per call, half of a polyak update of TD3's networks (measured).
+    A deep copy of the module copies the list along with the parameters it names."""
+    params = module.__dict__.get("_parameter_list")
+    if params is None:
+        params = module.__dict__["_parameter_list"] = list(module.parameters())
+    return params
+
+
 @torch.no_grad()
 def polyak_update(net: torch.nn.Module, net_targ: torch.nn.Module, polyak: float) -> None:
     """Move the target network toward the main one: θ_targ ← ρ θ_targ + (1 − ρ) θ, with ρ = ``polyak``.
 
     One fused call over all parameters (``torch._foreach_lerp_``) instead of a Python loop.
     """
-    targ = list(net_targ.parameters())
-    src = list(net.parameters())
-    torch._foreach_lerp_(targ, src, 1.0 - polyak)
+    torch._foreach_lerp_(parameter_list(net_targ), parameter_list(net), 1.0 - polyak)
+
+
+class FusedAdam(torch.optim.Adam):
+    """``torch.optim.Adam(params, lr, fused=True)`` with a leaner ``step`` and ``zero_grad``.
+
+    Once the optimizer's state exists, ``step`` calls the same fused kernel directly: the same
+    arithmetic and the same ``state_dict``, without ``Adam.step``'s bookkeeping (profiler hooks,
+    grouping tensors by device), which costs as much as the kernel itself for these networks
+    (88 µs against 48 µs per step for a (256, 256) Q-network, measured on 1 CPU thread).
+    Step hooks (``register_step_pre_hook``) are not called.
+    """
+
+    def __init__(self, params, lr: float):
+        super().__init__(params, lr=lr, fused=True)
+        self._state_lists = None
+
+    def load_state_dict(self, state_dict) -> None:
+        super().load_state_dict(state_dict)
+        self._state_lists = None  # the state tensors were replaced
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if not set_to_none:
+            return super().zero_grad(set_to_none=False)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        group = self.param_groups[0]
+        params = group["params"]
+        grads = [p.grad for p in params]
+        if (self._state_lists is None or closure is not None or len(self.param_groups) != 1
+                or any(g is None for g in grads)):
+            # The general path: it also creates the state on the first step
+            loss = super().step(closure)
+            simple = not (len(self.param_groups) != 1 or group["amsgrad"] or group["maximize"] or group["weight_decay"])
+            if simple and all(p in self.state for p in params):
+                self._state_lists = [[self.state[p][k] for p in params] for k in ("exp_avg", "exp_avg_sq", "step")]
+            return loss
+        exp_avgs, exp_avg_sqs, steps = self._state_lists
+        torch._foreach_add_(steps, 1)
+        beta1, beta2 = group["betas"]
+        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
+                           beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False)
+
+    # torch.optim.Optimizer wraps every subclass's `step` in a profiler label and hook calls (most
+    # of the 40 µs above) unless the method says it is already wrapped; these optimizers use no hooks
+    step.hooked = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,9 +229,10 @@ class EnsembleMLP(nn.Module):
 
     def forward(self, x: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
         """Outputs of the chosen members (all by default), shape ``[members, batch, out]``."""
-        for layer in self.layers[:-1]:
+        *hidden, output = self.layers  # (slicing a ModuleList builds a new one: 10 µs, measured)
+        for layer in hidden:
             x = self.activation(layer(x, members))
-        return self.layers[-1](x, members)
+        return output(x, members)
 
 
 @contextmanager
@@ -184,7 +242,7 @@ def frozen(module: nn.Module):
     Used in the policy step: the loss goes through the Q-networks, but only the policy is
     being improved, so computing the Q-parameters' gradients would be wasted work.
     """
-    params = [p for p in module.parameters() if p.requires_grad]
+    params = [p for p in parameter_list(module) if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
     try:

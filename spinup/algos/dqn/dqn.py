@@ -9,10 +9,9 @@ from copy import deepcopy
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim import Adam
 
 from spinup.algos.dqn import core
-from spinup.algos.offpolicy import ReplayBuffer, restore, run_test_episodes, save_checkpoint
+from spinup.algos.offpolicy import FusedAdam, ReplayBuffer, restore, run_test_episodes, save_checkpoint
 from spinup.utils.logx import EpochLogger
 
 
@@ -161,8 +160,8 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
         loss_q = F.huber_loss(q, target, delta=huber_delta)
         return loss_q, q.detach().numpy()
 
-    # Set up optimizer for the Q-network (fused: one kernel for all parameters)
-    q_optimizer = Adam(q_params, lr=lr, fused=True)
+    # Set up the Adam optimizer for the Q-network (fused: one kernel for all parameters)
+    q_optimizer = FusedAdam(q_params, lr=lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(q_net, ac_kwargs)

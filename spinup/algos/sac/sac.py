@@ -9,11 +9,10 @@ from copy import deepcopy
 
 import numpy as np
 import torch
-from torch.optim import Adam
 
 from spinup.algos.sac import core
-from spinup.algos.offpolicy import (ReplayBuffer, frozen, polyak_update, restore, run_test_episodes,
-                                    save_checkpoint)
+from spinup.algos.offpolicy import (FusedAdam, ReplayBuffer, frozen, polyak_update, restore,
+                                    run_test_episodes, save_checkpoint)
 from spinup.utils.logx import EpochLogger
 
 
@@ -140,7 +139,7 @@ def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
         if target_entropy is None:
             target_entropy = core.default_target_entropy(env.action_space)
         entropy_coef = core.EntropyCoefficient(init=1.0)
-        alpha_optimizer = Adam(entropy_coef.parameters(), lr=lr)
+        alpha_optimizer = FusedAdam(entropy_coef.parameters(), lr=lr)
 
     def current_alpha():
         return entropy_coef.log_alpha.exp().item() if learn_alpha else alpha
@@ -176,8 +175,8 @@ def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
         return loss_pi, logp_pi.detach()
 
     # Set up optimizers for policy and Q-functions (fused: one kernel for all parameters)
-    pi_optimizer = Adam(ac.pi.parameters(), lr=lr, fused=True)
-    q_optimizer = Adam(ac.q.parameters(), lr=lr, fused=True)
+    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=lr)
+    q_optimizer = FusedAdam(ac.q.parameters(), lr=lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)

@@ -81,9 +81,7 @@ class MLPActorCritic(nn.Module):
         self.pi = MLPActor(self.obs_dim, act_low, act_high, hidden_sizes, activation)
         self.q = MLPTwinQFunction(self.obs_dim, len(act_low), hidden_sizes, activation)
 
-    @torch.inference_mode()
     def act(self, obs, deterministic: bool = True) -> np.ndarray:
         """μ(s) for one observation, as a numpy array of the action space's shape (the training
         loop adds the exploration noise)."""
-        obs = torch.as_tensor(obs, dtype=torch.float32).reshape(1, self.obs_dim)
-        return self.pi(obs).numpy().reshape(self.act_shape)
+        return self.pi.act_one(obs).reshape(self.act_shape)

@@ -8,11 +8,10 @@ from copy import deepcopy
 
 import numpy as np
 import torch
-from torch.optim import Adam
 
 from spinup.algos.td3 import core
-from spinup.algos.offpolicy import (ReplayBuffer, frozen, polyak_update, restore, run_test_episodes,
-                                    save_checkpoint)
+from spinup.algos.offpolicy import (FusedAdam, ReplayBuffer, frozen, polyak_update, restore,
+                                    run_test_episodes, save_checkpoint)
 from spinup.utils.logx import EpochLogger
 
 
@@ -147,9 +146,9 @@ def td3(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
             q1_pi = ac.q(obs, ac.pi(obs), members=slice(0, 1))[0]
         return -q1_pi.mean()
 
-    # Set up optimizers for policy and Q-function (fused: one kernel for all parameters)
-    pi_optimizer = Adam(ac.pi.parameters(), lr=pi_lr, fused=True)
-    q_optimizer = Adam(ac.q.parameters(), lr=q_lr, fused=True)
+    # Set up Adam optimizers for policy and Q-function (fused: one kernel for all parameters)
+    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=pi_lr)
+    q_optimizer = FusedAdam(ac.q.parameters(), lr=q_lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)
