@@ -263,7 +263,8 @@ def main():
         f"Measured {stamp} with `python benchmarks/offpolicy_throughput.py --threads "
         f"{' '.join(map(str, args.threads))} "
         f"--repeats {args.repeats}` at commit {info['commit']}.",
-        f"Machine: {info['cpu']}, {info['cores']} cores; load average {info['load']:.1f} at the start. "
+        f"Machine: {info['cpu']}, {info['cores']} cores; load average {info['load']:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end. "
         f"Python {info['python']}, torch {info['torch']}, gymnasium {info['gymnasium']}, "
         f"mujoco {info['mujoco']}, numpy {info['numpy']}, stable-baselines3 {info['sb3']}.",
         "",
