@@ -283,16 +283,16 @@ def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, pl
              "curve: the highest point of the seed-averaged curve (± std over seeds there, and the step "
              "it was reached at). Env steps/s: environment steps per second of wall time, learning "
              "included, averaged over seeds. `sb3-*` rows are Stable-Baselines3 at matched "
-             "hyperparameters (see benchmarks/README.md); SB3 has no VPG or TRPO.", "",
-             table, ""]
+             "hyperparameters (see benchmarks/README.md); SB3 has no VPG or TRPO.", ""]
+    if meta.get("notes"):
+        lines += ["**Notes:**", ""] + [f"* {n}" for n in meta["notes"]] + [""]
+    lines += [table, ""]
     if missing:
         count = sum(len(c.seeds) for c in cases) - sum(r.seeds_done for r in rows)
         lines += [f"**Missing runs ({count})**, not in the table:", ""]
         lines += [f"* {m}" for m in missing] + [""]
     else:
         lines += ["All planned runs finished.", ""]
-    if meta.get("notes"):
-        lines += ["Notes:", ""] + [f"* {n}" for n in meta["notes"]] + [""]
     lines += ["## Set-up", "",
               f"* Machine: {machine.get('cpu', '?')}, {machine.get('physical_cores', '?')} physical / "
               f"{machine.get('logical_cores', '?')} logical cores, {machine.get('memory_gb', '?')} GB; "
