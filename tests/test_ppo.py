@@ -112,3 +112,15 @@ def test_no_value_updates_is_allowed(tmp_path, algo):
     getattr(spinup, algo)(lambda: gym.make("CartPole-v1"), steps_per_epoch=200, epochs=1, train_v_iters=0,
                           logger_kwargs=dict(output_dir=str(tmp_path / algo)))
     assert pd.read_table(tmp_path / algo / "progress.txt")["DeltaLossV"].iloc[0] == 0
+
+
+@pytest.mark.parametrize("algo", ["ppo", "vpg", "trpo"])
+def test_resume_continues_in_the_run_folder_without_logger_kwargs(tmp_path, algo):
+    # as the off-policy algorithms do: resume=<run folder> is enough
+    import spinup
+
+    fn = getattr(spinup, algo)
+    kw = dict(steps_per_epoch=200, train_v_iters=2, seed=3)
+    fn(lambda: gym.make("CartPole-v1"), epochs=1, logger_kwargs=dict(output_dir=str(tmp_path)), **kw)
+    fn(lambda: gym.make("CartPole-v1"), epochs=2, resume=str(tmp_path), **kw)
+    assert list(pd.read_table(tmp_path / "progress.txt")["Epoch"]) == [0, 1]

@@ -67,7 +67,9 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     # Special function to avoid certain slowdowns from PyTorch + MPI combo.
     setup_pytorch_for_mpi()
 
-    # Set up logger and save configuration
+    # Set up logger and save configuration (a resumed run continues in its own folder)
+    if resume is not None:
+        logger_kwargs = dict(logger_kwargs, output_dir=resume)
     logger = EpochLogger(**logger_kwargs)
     logger.save_config(config)
 
