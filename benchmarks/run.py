@@ -30,3 +30,6 @@ if __name__ == "__main__":
     except UserError as e:
         print(f"\nError: {e}\n", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the harness stops its runs first)
+        print("\nInterrupted: run the same command again to continue.", file=sys.stderr)
+        sys.exit(130)

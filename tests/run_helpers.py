@@ -37,6 +37,18 @@ def record_kwargs(seed=0, logger_kwargs=None, env_fn=None, fail=False, user_erro
         raise RuntimeError("failing on purpose")
 
 
+def sleep_long(seed=0, logger_kwargs=None, **kwargs):
+    """Write ``pid`` (this process's id) into the output folder, then sleep for ten minutes: an
+    experiment still running when a test stops its grid."""
+    import time
+
+    out = logger_kwargs["output_dir"]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "pid"), "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(600)
+
+
 def main(argv):
     """Stands in for a utility's ``main(argv)`` (plot, test_policy, bench) in dispatch tests."""
     print("utility got", argv)

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 import run_helpers
@@ -295,6 +296,43 @@ def test_grid_runs_in_parallel_with_log_files(helpers_importable, _data_dir, cap
     out = capsys.readouterr().out
     assert out.count("[start]") == 4 and out.count("[done]") == 2 and out.count("[FAILED]") == 2
     assert "2 of 4 experiments finished; 2 failed." in out
+
+
+SIGTERM_DRIVER = """
+import sys
+import run_helpers
+from spinup.utils.run_utils import ExperimentGrid
+eg = ExperimentGrid(name="term")
+eg.add("seed", [0, 1, 2])
+try:
+    eg.run(run_helpers.sleep_long, parallel=2, data_dir=sys.argv[1])
+except KeyboardInterrupt:
+    print("grid interrupted")
+    sys.exit(130)
+"""
+
+
+def test_sigterm_stops_a_parallel_grid_and_its_experiments(helpers_importable, _data_dir, tmp_path):
+    """`kill` of a grid started in the background: its running experiments are terminated, the
+    waiting one never starts, and the caller sees KeyboardInterrupt (so its cleanup runs)."""
+    import signal
+    import time
+
+    driver = subprocess.Popen([sys.executable, "-c", SIGTERM_DRIVER, str(tmp_path / "grid")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pid_files = [tmp_path / "grid" / "term" / f"term_s{s}" / "pid" for s in (0, 1)]
+    deadline = time.time() + 60
+    while not all(p.exists() and p.read_text() for p in pid_files):
+        assert time.time() < deadline and driver.poll() is None, driver.stdout.read()
+        time.sleep(0.1)
+    children = [int(p.read_text()) for p in pid_files]
+    driver.send_signal(signal.SIGTERM)
+    out, _ = driver.communicate(timeout=30)
+    assert driver.returncode == 130 and "grid interrupted" in out, out
+    for pid in children:  # gone: the driver waited for them
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not (tmp_path / "grid" / "term" / "term_s2" / "pid").exists()
 
 
 def test_grid_thunk_named_by_a_parameter(helpers_importable, _data_dir):

@@ -30,6 +30,7 @@ import json
 import os
 import os.path as osp
 import shlex
+import signal
 import string
 import subprocess
 import sys
@@ -37,6 +38,7 @@ import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cloudpickle
@@ -205,6 +207,57 @@ def _header(experiment: Experiment) -> str:
     ])
 
 
+# The experiments' processes now running in this process's threads, so that a SIGTERM to a grid
+# (e.g. `kill` of a sweep started in the background) stops them instead of leaving them orphaned.
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.RLock()  # re-entrant: the handler may run while the main thread holds it
+_stopping = threading.Event()
+
+
+def _run_child(command: list[str], **popen_kwargs) -> int:
+    """Run an experiment's process to the end and return its exit status (like ``subprocess.run``,
+    and like it, kill the process if we are interrupted while waiting)."""
+    with _children_lock:
+        if _stopping.is_set():  # a SIGTERM arrived: start nothing new
+            return -signal.SIGTERM
+        proc = subprocess.Popen(command, env=os.environ, **popen_kwargs)
+        _children.add(proc)
+    try:
+        return proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _children_lock:
+            _children.discard(proc)
+
+
+@contextmanager
+def _stop_children_on_sigterm():
+    """While the grid runs: on SIGTERM, terminate the running experiments' processes, start no
+    more, and raise KeyboardInterrupt here (so callers clean up as after Ctrl-C). Finished epochs
+    stay in each run's progress.txt, and a run with a resume checkpoint can be continued."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def on_sigterm(signum, frame):
+        with _children_lock:
+            _stopping.set()
+            for proc in _children:
+                proc.terminate()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stopping.clear()
+
+
+
 def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentResult:
     """Run the experiment's subprocess to the end; its output goes to ``log_file`` or to ours."""
     start = time.time()
@@ -216,14 +269,13 @@ def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentRe
         returncode = run_entrypoint(experiment.command[3:])
     elif log_file is None:
         sys.stdout.flush()
-        returncode = subprocess.run(experiment.command, env=os.environ).returncode
+        returncode = _run_child(experiment.command)
     else:
         os.makedirs(osp.dirname(log_file), exist_ok=True)
         with open(log_file, "a") as f:
             f.write(_header(experiment) + "\n")
             f.flush()
-            returncode = subprocess.run(experiment.command, env=os.environ, stdout=f,
-                                        stderr=subprocess.STDOUT).returncode
+            returncode = _run_child(experiment.command, stdout=f, stderr=subprocess.STDOUT)
     return ExperimentResult(
         exp_name=experiment.exp_name,
         output_dir=experiment.output_dir,
@@ -515,10 +567,12 @@ class ExperimentGrid:
         if backend == "ray":
             results = run_on_ray(experiments, cpus_per_experiment=_resolve_num_cpu(num_cpu),
                                  parallel=parallel, address=address)
-        elif parallel == 1:
-            results = [_run_in_foreground(e) for e in experiments]
         else:
-            results = _run_in_parallel(experiments, parallel)
+            with _stop_children_on_sigterm():
+                if parallel == 1:
+                    results = [_run_in_foreground(e) for e in experiments]
+                else:
+                    results = _run_in_parallel(experiments, parallel)
         if len(results) > 1 or parallel > 1 or backend == "ray":
             print(summary_text(results))
         return results
