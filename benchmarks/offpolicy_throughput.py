@@ -251,7 +251,7 @@ def main():
     if args.no_write:
         return
     os.makedirs(RESULTS, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     csv_path = os.path.join(RESULTS, "offpolicy_throughput.csv")
     with open(csv_path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))

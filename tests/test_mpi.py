@@ -78,7 +78,7 @@ def test_helpers_in_a_single_process():
 def test_mpi_fork_relaunches_once_with_one_thread_per_process(tmp_path):
     # The script calls mpi_fork(2) at the top, as spinup's entry point does; each of the two
     # processes it starts runs the script again from the top, and must not fork a second time.
-    out = run_script(tmp_path, """
+    run_script(tmp_path, """
         import os
         from spinup.utils.mpi_tools import mpi_fork, proc_id, num_procs, mpi_sum, broadcast
         import numpy as np
@@ -94,7 +94,7 @@ def test_mpi_fork_relaunches_once_with_one_thread_per_process(tmp_path):
 
 
 def test_statistics_over_two_processes(tmp_path):
-    out = run_script(tmp_path, """
+    run_script(tmp_path, """
         from spinup.utils.mpi_tools import proc_id, mpi_statistics_scalar, mpi_avg
         # rank 0 holds [1, 2, 3], rank 1 holds [10]; rank 1's empty second sample set is allowed
         x = [1.0, 2.0, 3.0] if proc_id() == 0 else [10.0]

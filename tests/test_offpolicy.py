@@ -11,8 +11,16 @@ import torch
 import torch.nn as nn
 
 from spinup.algos.ddpg.core import MLPActor
-from spinup.algos.offpolicy import (EnsembleMLP, FusedAdam, ReplayBuffer, bounds_to_affine, box_bounds,
-                                    flat_obs_dim, frozen, polyak_update)
+from spinup.algos.offpolicy import (
+    EnsembleMLP,
+    FusedAdam,
+    ReplayBuffer,
+    bounds_to_affine,
+    box_bounds,
+    flat_obs_dim,
+    frozen,
+    polyak_update,
+)
 from spinup.utils import checkpoint
 from spinup.utils.errors import UserError
 

@@ -7,12 +7,17 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from test_ddpg import odd_pendulum, progress
 
-from spinup.algos.sac.core import (SquashedGaussianMLPActor, alpha_loss, discrete_sac_target, sac_target,
-                                   tanh_squash_logp_correction)
+from spinup.algos.sac.core import (
+    SquashedGaussianMLPActor,
+    alpha_loss,
+    discrete_sac_target,
+    sac_target,
+    tanh_squash_logp_correction,
+)
 from spinup.algos.sac.sac import sac
 from spinup.utils.errors import UserError
-from test_ddpg import odd_pendulum, progress
 
 
 def test_sac_target_by_hand():

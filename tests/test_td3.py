@@ -5,11 +5,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from test_ddpg import odd_pendulum, progress
 
 from spinup.algos.td3.core import td3_target
 from spinup.algos.td3.td3 import td3
 from spinup.utils.errors import UserError
-from test_ddpg import odd_pendulum, progress
 
 
 def test_td3_target_by_hand():

@@ -10,8 +10,15 @@ import numpy as np
 import torch
 
 from spinup.algos.ddpg import core
-from spinup.algos.offpolicy import (FusedAdam, ReplayBuffer, frozen, polyak_update, restore,
-                                    run_test_episodes, save_checkpoint)
+from spinup.algos.offpolicy import (
+    FusedAdam,
+    ReplayBuffer,
+    frozen,
+    polyak_update,
+    restore,
+    run_test_episodes,
+    save_checkpoint,
+)
 from spinup.utils.logx import EpochLogger
 
 

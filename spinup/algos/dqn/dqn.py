@@ -11,7 +11,13 @@ import torch
 import torch.nn.functional as F
 
 from spinup.algos.dqn import core
-from spinup.algos.offpolicy import FusedAdam, ReplayBuffer, restore, run_test_episodes, save_checkpoint
+from spinup.algos.offpolicy import (
+    FusedAdam,
+    ReplayBuffer,
+    restore,
+    run_test_episodes,
+    save_checkpoint,
+)
 from spinup.utils.logx import EpochLogger
 
 

@@ -10,9 +10,16 @@ from copy import deepcopy
 import numpy as np
 import torch
 
+from spinup.algos.offpolicy import (
+    FusedAdam,
+    ReplayBuffer,
+    frozen,
+    polyak_update,
+    restore,
+    run_test_episodes,
+    save_checkpoint,
+)
 from spinup.algos.sac import core
-from spinup.algos.offpolicy import (FusedAdam, ReplayBuffer, frozen, polyak_update, restore,
-                                    run_test_episodes, save_checkpoint)
 from spinup.utils.logx import EpochLogger
 
 
