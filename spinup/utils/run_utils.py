@@ -562,13 +562,13 @@ class ExperimentGrid:
         names = sorted({e.exp_name for e in experiments})
         print("\n" + colorize("Preparing to run the following experiments...", color="green", bold=True))
         print("\n".join(names) + "\n" + "=" * DIV_LINE_WIDTH)
-        self._countdown()
-
         if backend == "ray":
+            self._countdown()
             results = run_on_ray(experiments, cpus_per_experiment=_resolve_num_cpu(num_cpu),
                                  parallel=parallel, address=address)
         else:
             with _stop_children_on_sigterm():
+                self._countdown()
                 if parallel == 1:
                     results = [_run_in_foreground(e) for e in experiments]
                 else:
