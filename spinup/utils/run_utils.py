@@ -224,9 +224,12 @@ def _run_child(command: list[str], **popen_kwargs) -> int:
         _children.add(proc)
     try:
         return proc.wait()
-    except BaseException:
-        proc.kill()
-        proc.wait()
+    except BaseException:  # e.g. Ctrl-C, which the process also got: give it a moment to stop
+        try:
+            proc.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         raise
     finally:
         with _children_lock:
@@ -255,7 +258,6 @@ def _stop_children_on_sigterm():
     finally:
         signal.signal(signal.SIGTERM, previous)
         _stopping.clear()
-
 
 
 def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentResult:
