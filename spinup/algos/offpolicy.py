@@ -106,7 +106,8 @@ class FusedAdam(torch.optim.Adam):
     Once the optimizer's state exists, ``step`` calls the same fused kernel directly: the same
     arithmetic and the same ``state_dict``, without ``Adam.step``'s bookkeeping (profiler hooks,
     grouping tensors by device), which costs as much as the kernel itself for these networks
-    (88 µs against 48 µs per step for a (256, 256) Q-network, measured on 1 CPU thread).
+    (about 90 µs against 50 µs per step for a (256, 256) Q-network on 1 CPU thread; measured in
+    benchmarks/results/offpolicy_throughput.md).
     Step hooks (``register_step_pre_hook``) are not called.
     """
 
