@@ -10,7 +10,7 @@ import pytest
 from spinup import bench
 from spinup.benchmarks import summary
 from spinup.benchmarks.sb3_runner import SB3_ALGOS, sb3_arguments
-from spinup.benchmarks.suites import ACTION_SPACES, SUITES, Case, EnvSpec, fits, get_suite
+from spinup.benchmarks.suites import ACTION_SPACES, PENDULUM, SUITES, Case, EnvSpec, fits, get_suite
 from spinup.run import main as cli
 from spinup.utils.errors import UserError
 from spinup.utils.plot import read_progress
@@ -183,6 +183,42 @@ def test_finished_runs_are_skipped_and_unfinished_ones_run_again(tmp_path):
     assert [(c.exp_name, s) for c, s in plan.todo] == [(case.exp_name, 1)]
     # The estimate now uses the measured speed of the finished run (400 steps in 2 s).
     assert bench.estimate_seconds(case, root) == pytest.approx(bench.STARTUP_S + 400 / 200)
+
+
+def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
+    """The harness resumes a stopped spinup run from its checkpoint. For an off-policy algorithm
+    the checkpoint must hold the replay buffer, or the resumed run differs from the one the table
+    claims: epochs 0-1, then 2-3 in a second launch, must write the rows of an uninterrupted run."""
+    tiny = dict(ac_kwargs=dict(hidden_sizes=(32, 32)), start_steps=100, update_after=100, update_every=50,
+                batch_size=32, num_test_episodes=1, max_ep_len=150)
+    whole = Case("td3", PENDULUM, 4, 200, tiny, seeds=(0,))
+    first_half = Case("td3", PENDULUM, 2, 200, tiny, seeds=(0,))
+
+    def rows(path):
+        progress = read_progress(os.path.join(path, "progress.txt"))
+        return progress.drop(columns="Time").to_dict("records")
+
+    reference, stopped = str(tmp_path / "reference"), str(tmp_path / "stopped")
+    bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=reference, progress=False))
+    bench.run_case(first_half, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
+    bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
+    assert len(rows(reference)) == 4 and rows(stopped) == rows(reference)
+
+
+def test_an_interrupted_launch_records_the_runs_it_finished(tmp_path, monkeypatch):
+    root, results = tmp_path / "smoke", tmp_path / "results"  # the runs go to DATA_DIR/SUITE
+    (case,) = bench.select_cases(get_suite("smoke"), sb3=False)
+
+    def finish_one_then_stop(plan, *args):
+        write_progress(bench.run_dir(case, 0, str(root)),
+                       dict(Epoch=[0, 1], AverageEpRet=[1, 2], TotalEnvInteracts=[200, 400], Time=[1, 2]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "launch", finish_one_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main(["smoke", "--no-sb3", "--data_dir", str(tmp_path), "--results_dir", str(results)])
+    (session,) = summary.load_meta(str(results))["sessions"]
+    assert session["interrupted"] and session["completed"] == 1 and session["launched"] == 0
 
 
 def test_summary_reports_failed_and_missing_runs_and_the_best_of_each_library(tmp_path):
