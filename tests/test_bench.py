@@ -2,6 +2,7 @@
 run of the tiny 'smoke' suite, and the Stable-Baselines3 runner."""
 
 import os
+import subprocess
 
 import gymnasium as gym
 import numpy as np
@@ -276,6 +277,24 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Runs planned: 205" in out and "wall time with --parallel 2" in out
     assert not (tmp_path / "res").exists()
+
+
+def test_the_commit_is_dirty_only_when_files_outside_the_results_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "meta.json").write_text("{}")
+    (tmp_path / "algo.py").write_text("x = 1")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    assert summary.git_commit(str(tmp_path / "benchmarks"))["dirty"] is False
+    (tmp_path / "benchmarks" / "results" / "meta.json").write_text('{"sessions": []}')  # the harness's output
+    assert summary.git_commit(str(tmp_path / "benchmarks"))["dirty"] is False
+    (tmp_path / "algo.py").write_text("x = 2")
+    assert summary.git_commit(str(tmp_path / "benchmarks"))["dirty"] is True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -275,12 +275,14 @@ def versions() -> dict:
 
 
 def git_commit(cwd: str | None = None) -> dict:
-    """The commit of the spinup checkout and whether it had uncommitted changes (or None)."""
+    """The commit of the spinup checkout and whether it had uncommitted changes (or None).
+    Changes under ``benchmarks/results/`` do not count: they are the harness's own output."""
     here = cwd or osp.dirname(osp.abspath(__file__))
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
                                 timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ":(top)", ":(top,exclude)benchmarks/results"], cwd=here,
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
