@@ -311,7 +311,8 @@ def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, pl
             done = s.get("completed")
             runs = "interrupted" if done is None else f"interrupted, {done} run{'' if done == 1 else 's'} finished"
         else:
-            runs = f"{s.get('launched', 0)} runs ({s.get('failed', 0)} failed)"
+            n = s.get("launched", 0)
+            runs = f"{n} run{'' if n == 1 else 's'} ({s.get('failed', 0)} failed)"
         lines.append(f"  * {s.get('started')} → {s.get('finished')}: {fmt_duration(s.get('wall_s', 0.0))}, "
                      f"{runs}, --parallel {s.get('parallel')}, backend {s.get('backend')}")
     lines += [f"* Every run's progress: [{csv_name}]({csv_name}) (columns {', '.join(summary.CSV_COLUMNS)}; "
