@@ -32,7 +32,7 @@ from spinup.algos import available, get_algo
 from spinup.benchmarks import summary
 from spinup.benchmarks.sb3_runner import sb3_runner  # noqa: F401  (spinup.bench.sb3_runner)
 from spinup.benchmarks.suites import SUITES, Case, Suite, get_suite
-from spinup.utils.checkpoint import RESUME_FILE
+from spinup.utils.checkpoint import RESUME_FILE, load_resume_checkpoint, save_resume_checkpoint
 from spinup.utils.errors import UserError
 from spinup.utils.plot import read_progress
 from spinup.utils.run_utils import ExperimentGrid, setup_logger_kwargs
@@ -57,20 +57,38 @@ def run_case(case: Case, seed: int = 0, logger_kwargs=dict()):
     spinup's algorithms continue from ``resume.pt`` if an earlier launch of this run stopped
     part-way; SB3 runs start again. The off-policy algorithms save their replay buffer with each
     checkpoint (``save_buffer=True``; only its filled part, 17 MB after 100k steps of HalfCheetah),
-    because a run resumed with an empty buffer would not be the run the table claims.
+    because a run resumed with an empty buffer would not be the run the table claims. Once the run
+    has finished, the buffer is dropped from its checkpoint: a finished run is never resumed by
+    the harness, and a full buffer is 100-250 MB per run of ``mujoco-full``.
     """
     env_fn = case.env.factory()
-    kwargs = dict(case.hyperparams, epochs=case.epochs, steps_per_epoch=case.steps_per_epoch)
     if case.impl == "sb3":
+        kwargs = dict(case.hyperparams, epochs=case.epochs, steps_per_epoch=case.steps_per_epoch)
         return sb3_runner(case.algo, env_fn, seed=seed, logger_kwargs=logger_kwargs, **kwargs)
-    algo = get_algo(case.algo)
-    parameters = inspect.signature(algo).parameters
-    if "save_buffer" in parameters:
-        kwargs.setdefault("save_buffer", True)
+    algo, kwargs = get_algo(case.algo), spinup_arguments(case)
     output_dir = logger_kwargs.get("output_dir")
-    if output_dir and osp.isfile(osp.join(output_dir, RESUME_FILE)) and "resume" in parameters:
+    if output_dir and osp.isfile(osp.join(output_dir, RESUME_FILE)) and "resume" in inspect.signature(algo).parameters:
         kwargs["resume"] = output_dir
-    return algo(env_fn=env_fn, seed=seed, logger_kwargs=logger_kwargs, **kwargs)
+    result = algo(env_fn=env_fn, seed=seed, logger_kwargs=logger_kwargs, **kwargs)
+    if kwargs.get("save_buffer") and output_dir:
+        drop_buffer(output_dir)
+    return result
+
+
+def spinup_arguments(case: Case) -> dict:
+    """The arguments the harness gives spinup's algorithm for ``case`` (besides the environment,
+    seed, logger and ``resume``)."""
+    kwargs = dict(case.hyperparams, epochs=case.epochs, steps_per_epoch=case.steps_per_epoch)
+    if "save_buffer" in inspect.signature(get_algo(case.algo)).parameters:
+        kwargs.setdefault("save_buffer", True)
+    return kwargs
+
+
+def drop_buffer(output_dir: str) -> None:
+    """Rewrite a finished run's ``resume.pt`` without its replay buffer (atomically)."""
+    state = load_resume_checkpoint(output_dir)
+    if state.pop("buffer", None) is not None:
+        save_resume_checkpoint(output_dir, state)
 
 
 def run_dir(case: Case, seed: int, root: str) -> str:
@@ -428,8 +446,8 @@ def main(argv=None) -> int:
             summary.record_session(results_dir, dict(
                 started=started, finished=summary.now_utc(), wall_s=round(time.time() - start, 1),
                 launched=len(results), completed=completed, failed=sum(not r.ok for r in results),
-                parallel=args.parallel, backend=args.backend, commit=summary.git_commit().get("commit"), interrupted=interrupted,
-                failures=[r.output_dir for r in results if not r.ok]))
+                parallel=args.parallel, backend=args.backend, commit=summary.git_commit().get("commit"),
+                interrupted=interrupted, failures=[r.output_dir for r in results if not r.ok]))
     meta = summary.ensure_meta(results_dir)
     if args.note:
         meta.setdefault("notes", []).append(f"{summary.now_utc()}: {args.note}")

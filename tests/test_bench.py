@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from spinup import bench
+from spinup.algos import get_algo
 from spinup.benchmarks import summary
 from spinup.benchmarks.sb3_runner import SB3_ALGOS, sb3_arguments
 from spinup.benchmarks.suites import ACTION_SPACES, PENDULUM, SUITES, Case, EnvSpec, fits, get_suite
 from spinup.run import main as cli
+from spinup.utils.checkpoint import load_resume_checkpoint
 from spinup.utils.errors import UserError
 from spinup.utils.plot import read_progress
 
@@ -189,11 +191,10 @@ def test_finished_runs_are_skipped_and_unfinished_ones_run_again(tmp_path):
 def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
     """The harness resumes a stopped spinup run from its checkpoint. For an off-policy algorithm
     the checkpoint must hold the replay buffer, or the resumed run differs from the one the table
-    claims: epochs 0-1, then 2-3 in a second launch, must write the rows of an uninterrupted run."""
+    claims: epochs 1-2, then 3-4 in a second launch, must write the rows of an uninterrupted run."""
     tiny = dict(ac_kwargs=dict(hidden_sizes=(32, 32)), start_steps=100, update_after=100, update_every=50,
                 batch_size=32, num_test_episodes=1, max_ep_len=150)
     whole = Case("td3", PENDULUM, 4, 200, tiny, seeds=(0,))
-    first_half = Case("td3", PENDULUM, 2, 200, tiny, seeds=(0,))
 
     def rows(path):
         progress = read_progress(os.path.join(path, "progress.txt"))
@@ -201,9 +202,14 @@ def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
 
     reference, stopped = str(tmp_path / "reference"), str(tmp_path / "stopped")
     bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=reference, progress=False))
-    bench.run_case(first_half, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
+    # A launch stopped after epoch 2 leaves the checkpoint that the harness's arguments write then.
+    first_half = dict(bench.spinup_arguments(whole), epochs=2)
+    get_algo("td3")(PENDULUM.factory(), seed=0, logger_kwargs=dict(output_dir=stopped, progress=False), **first_half)
     bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
     assert len(rows(reference)) == 4 and rows(stopped) == rows(reference)
+    # A finished run keeps its checkpoint (weights, optimizers, counters) but not the buffer.
+    state = load_resume_checkpoint(stopped)
+    assert "buffer" not in state and state["epoch"] == 4
 
 
 def test_an_interrupted_launch_records_the_runs_it_finished(tmp_path, monkeypatch):
