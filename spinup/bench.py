@@ -61,11 +61,10 @@ def run_case(case: Case, seed: int = 0, logger_kwargs=dict()):
     has finished, the buffer is dropped from its checkpoint: a finished run is never resumed by
     the harness, and a full buffer is 100-250 MB per run of ``mujoco-full``.
     """
-    env_fn = case.env.factory()
+    env_fn, kwargs = case.env.factory(), algo_arguments(case)
     if case.impl == "sb3":
-        kwargs = dict(case.hyperparams, epochs=case.epochs, steps_per_epoch=case.steps_per_epoch)
         return sb3_runner(case.algo, env_fn, seed=seed, logger_kwargs=logger_kwargs, **kwargs)
-    algo, kwargs = get_algo(case.algo), spinup_arguments(case)
+    algo = get_algo(case.algo)
     output_dir = logger_kwargs.get("output_dir")
     if output_dir and osp.isfile(osp.join(output_dir, RESUME_FILE)) and "resume" in inspect.signature(algo).parameters:
         kwargs["resume"] = output_dir
@@ -75,11 +74,11 @@ def run_case(case: Case, seed: int = 0, logger_kwargs=dict()):
     return result
 
 
-def spinup_arguments(case: Case) -> dict:
-    """The arguments the harness gives spinup's algorithm for ``case`` (besides the environment,
-    seed, logger and ``resume``)."""
+def algo_arguments(case: Case) -> dict:
+    """The arguments the harness gives the algorithm of ``case``, spinup's or SB3's (besides the
+    environment, seed, logger and ``resume``)."""
     kwargs = dict(case.hyperparams, epochs=case.epochs, steps_per_epoch=case.steps_per_epoch)
-    if "save_buffer" in inspect.signature(get_algo(case.algo)).parameters:
+    if case.impl == "spinup" and "save_buffer" in inspect.signature(get_algo(case.algo)).parameters:
         kwargs.setdefault("save_buffer", True)
     return kwargs
 

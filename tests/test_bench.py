@@ -203,7 +203,7 @@ def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
     reference, stopped = str(tmp_path / "reference"), str(tmp_path / "stopped")
     bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=reference, progress=False))
     # A launch stopped after epoch 2 leaves the checkpoint that the harness's arguments write then.
-    first_half = dict(bench.spinup_arguments(whole), epochs=2)
+    first_half = dict(bench.algo_arguments(whole), epochs=2)
     get_algo("td3")(PENDULUM.factory(), seed=0, logger_kwargs=dict(output_dir=stopped, progress=False), **first_half)
     bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
     assert len(rows(reference)) == 4 and rows(stopped) == rows(reference)
