@@ -1,14 +1,12 @@
-"""Exact resume: a run stopped after epoch 2 (cleanly, or by SIGKILL in the middle of a later
-epoch) and resumed to epoch 4 writes the same progress.txt rows, apart from Time, as an
+"""Exact resume: a run stopped after epoch 2 (cleanly, or by SIGKILL in the middle of the third
+epoch, at an exact step set by SPINUP_KILL_AT_STEP) and resumed to epoch 4 writes the same progress.txt rows, apart from Time, as an
 uninterrupted 4-epoch run with the same seed. For PPO, and for SAC (with save_buffer=True)."""
 
 import csv
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -52,37 +50,14 @@ def run(name, env_name, out, epochs, resume=None, **kwargs):
                     logger_kwargs=dict(output_dir=str(out), progress=False), **kwargs)
 
 
-def kill_mid_run(cmd, run_dir, cwd, rows_before_kill=2, timeout=120):
-    """Start ``cmd`` in its own process group, wait until ``run_dir/progress.txt`` has
-    ``rows_before_kill`` rows, let the next epoch get going, and SIGKILL the whole group."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", SPINUP_PROGRESS="0")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    progress = os.path.join(run_dir, "progress.txt")
-    deadline = time.time() + timeout
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
-            if time.time() > deadline:
-                pytest.fail("the run did not write its rows in time")
-            if os.path.exists(progress):
-                with open(progress) as f:
-                    if len(f.read().splitlines()) - 1 >= rows_before_kill:
-                        break
-            time.sleep(0.02)
-        time.sleep(0.1)  # into the next epoch
-        assert proc.poll() is None, "the run finished before the kill"
-        os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    assert len(rows_without_time(run_dir)) < EPOCHS
+def kill_mid_run(cmd, run_dir, cwd, kill_at_step, rows_before_kill=2, timeout=300):
+    """Run ``cmd`` with ``SPINUP_KILL_AT_STEP`` set, so that the trainer SIGKILLs itself when it
+    asks for its ``kill_at_step``-th environment step (a deterministic point in the middle of an
+    epoch, whatever the machine's speed), and check that it died there."""
+    env = dict(os.environ, SPINUP_PROGRESS="0", SPINUP_KILL_AT_STEP=str(kill_at_step))
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode != 0, "the run finished instead of being killed: " + done.stdout[-2000:]
+    assert len(rows_without_time(run_dir)) == rows_before_kill
 
 
 def cli_flags(kwargs):
@@ -124,7 +99,8 @@ def test_ppo_killed_mid_epoch_and_resumed_matches(tmp_path):
     flags = ["--env", "CartPole-v1", "--epochs", str(EPOCHS), *cli_flags(kwargs),
              "--exp_name", "killed", "--data_dir", str(tmp_path / "data")]
     run_dir = tmp_path / "data" / "killed" / "killed_s3"
-    kill_mid_run([sys.executable, "-m", "spinup.run", "ppo", *flags], str(run_dir), str(tmp_path))
+    # Epochs of 1000 steps: step 2500 is in the middle of the third epoch.
+    kill_mid_run([sys.executable, "-m", "spinup.run", "ppo", *flags], str(run_dir), str(tmp_path), 2500)
     resumed = subprocess.run([sys.executable, "-m", "spinup.run", "ppo", *flags, "--resume", str(run_dir)],
                              cwd=str(tmp_path), env=dict(os.environ, OMP_NUM_THREADS="1"),
                              capture_output=True, text=True, timeout=300)
@@ -154,7 +130,8 @@ def test_sac_killed_mid_epoch_and_resumed_matches(tmp_path):
     flags = ["--env", "Pendulum-v1", "--epochs", str(EPOCHS), *cli_flags(kwargs),
              "--exp_name", "killed", "--data_dir", str(tmp_path / "data")]
     run_dir = tmp_path / "data" / "killed" / "killed_s3"
-    kill_mid_run([sys.executable, "-m", "spinup.run", "sac", *flags], str(run_dir), str(tmp_path))
+    # An epoch is 300 training steps and one test episode of 150: step 1000 is 100 steps into the third.
+    kill_mid_run([sys.executable, "-m", "spinup.run", "sac", *flags], str(run_dir), str(tmp_path), 1000)
     resumed = subprocess.run([sys.executable, "-m", "spinup.run", "sac", *flags, "--resume", str(run_dir)],
                              cwd=str(tmp_path), env=dict(os.environ, OMP_NUM_THREADS="1"),
                              capture_output=True, text=True, timeout=300)

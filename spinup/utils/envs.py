@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
+import signal
 
 import gymnasium as gym
 
@@ -64,6 +66,29 @@ def check_env_id(env_name: str, env_pkg: str | None = None) -> None:
     raise UserError("\n".join(lines))
 
 
+# A crash at an exact point, for testing resume: with SPINUP_KILL_AT_STEP=N in its environment, a
+# process sends itself SIGKILL when it asks for the N-th step of the environments EnvFactory made
+# for it (counted over all of them: an off-policy run's test episodes count too).
+KILL_AT_STEP = "SPINUP_KILL_AT_STEP"
+_steps_taken = 0
+
+
+def _kill_at_step(env: gym.Env, at: int) -> None:
+    """Make ``env.step`` kill this process at the ``at``-th step of the process. The method is
+    replaced on the instance, not wrapped, so that the run's wrappers (which a resume checkpoint
+    records) are the same as without the hook."""
+    step = env.step
+
+    def step_or_die(action):
+        global _steps_taken
+        _steps_taken += 1
+        if _steps_taken >= at:
+            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        return step(action)
+
+    env.step = step_or_die
+
+
 class EnvFactory:
     """A callable that builds an environment: ``gym.make(env_name, **env_kwargs)``.
 
@@ -82,9 +107,13 @@ class EnvFactory:
         import_env_pkg(self.env_pkg)
         kwargs = {**self.env_kwargs, **overrides}
         try:
-            return gym.make(self.env_name, **kwargs)
+            env = gym.make(self.env_name, **kwargs)
         except gym.error.Error as e:
             raise UserError(f"Could not make environment '{self.env_name}' with {kwargs}: {e}") from None
+        kill_at = os.environ.get(KILL_AT_STEP)
+        if kill_at:
+            _kill_at_step(env, int(kill_at))
+        return env
 
     def to_json(self) -> dict:
         out = {"env_name": self.env_name}
