@@ -16,7 +16,7 @@ Chromium, lets MathJax finish, and fails if any page
 Before any of that, and without a browser, it walks every built page (the ``_modules`` source
 pages included) and fails on any internal link or image that does not resolve: a missing file, or
 a ``#fragment`` that no element of the target page has as its ``id``. External links are not
-fetched; they are only checked for being well formed (``https://`` with a host, no spaces, and an
+fetched; they are only checked for being well formed (``https://`` or ``http://`` with a host, no spaces, and an
 arXiv or DOI link in its canonical form). ``--links`` runs this part alone.
 
 Usage (Debian: ``apt-get install chromium``)::
@@ -277,8 +277,8 @@ def external_link_problem(url: str) -> str | None:
     if url.startswith("mailto:"):
         return None if re.fullmatch(r"mailto:[^@\s]+@[^@\s]+\.[^@\s]+", url) else "not an e-mail address"
     parts = urlsplit(url)
-    if parts.scheme != "https":
-        return "not https://" if parts.scheme == "http" else f"unexpected scheme {parts.scheme!r}"
+    if parts.scheme not in ("https", "http"):
+        return f"unexpected scheme {parts.scheme!r}"
     if not parts.netloc or "." not in parts.netloc:
         return "no host"
     if re.search(r"\s", url):
