@@ -17,10 +17,14 @@ grammar, step by step:
 5. Values are read by :func:`parse_value` (never ``eval``'d).
 6. Run flags (``exp_name``, ``data_dir``, ``datestamp``, ``num_cpu``, ``parallel``, ``snapshots``,
    ``tensorboard``, ``wandb``) take one value and configure the launch, not the algorithm.
-7. Everything is checked before launch: unknown flags, environments, ``--cpu`` with an
-   off-policy algorithm, numbers with typos, resume folders.
+7. Everything is checked before launch (:mod:`spinup.utils.validation`): unknown flags,
+   environments and their ``--env_kwargs:KEY``, every value against the algorithm's type hints
+   and ranges (``--epochs -3``, ``--gamma abc``, ``--hid [32,0]``, ``--batch_size`` above
+   ``--replay_size``, ...), for every experiment of the grid; ``--data_dir``, ``--exp_name``,
+   ``--cpu`` and resume folders.
 
-Every mistake ends in a short message saying how to fix it and exit status 2. When experiments
+Every mistake ends in a short message saying how to fix it and exit status 2, before any folder
+is written; a bad value is one line that names the flag, what it accepts and the value received. When experiments
 run, the exit status is 0 if all of them finished, 2 if every failure was a mistake the
 experiment reported (a UserError), and 1 otherwise; a failed experiment does not stop the
 others. Ctrl-C stops everything with status 130.
@@ -38,7 +42,9 @@ import sys
 from dataclasses import dataclass, field
 
 from spinup.algos import ALGOS, ON_POLICY
-from spinup.utils.errors import UserError
+from spinup.utils import validation
+from spinup.utils.errors import InvalidArgument, UserError
+from spinup.utils.validation import resolve_torch_name
 
 # Utilities: command -> module with a ``main(argv)`` function.
 UTILITIES = {
@@ -67,9 +73,6 @@ ENV_KEYS = ("env_name", "env_kwargs", "env_pkg")
 # Flags whose values are names (folders, environment ids) and are kept exactly as typed.
 RAW_STRING_KEYS = ("env_name", "env_pkg", "exp_name", "data_dir", "resume")
 
-_TORCH_NAME = re.compile(r"^(torch|nn)(\.[A-Za-z_]\w*)+$")
-_MODULE_AND_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-_LOOKS_NUMERIC = re.compile(r"^[+-]?\.?\d")
 _SHORTHAND = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 
 
@@ -89,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nError: {e}\n", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
-        print("\nInterrupted.", file=sys.stderr, flush=True)
+        from spinup.utils.run_utils import resume_commands
+
+        hints = resume_commands(argv)
+        more = ("\nFinished epochs are kept. To go on:\n    " + "\n    ".join(hints)) if hints else ""
+        print("\nInterrupted." + more, file=sys.stderr, flush=True)
         raise SystemExit(130) from None
 
 
@@ -222,9 +229,12 @@ Environments:
     --env_kwargs:KEY VALUE        keyword arguments for gym.make
 
 Values are read as Python literals (0.1, [64,64], (64,), True, None), as torch names
-(nn.ReLU, torch.nn.Tanh), or as package.module:Name for an object of your own; anything
-else is a string. --key[sh] sets the short name of key in folder names; --a:b sets a['b'].
-More in the docs page "Running Experiments".
+(nn.ReLU, torch.nn.Tanh), or as package.module:Name for an object of your own (imported only
+for a flag that takes a class or function, such as --actor_critic); anything else is a string.
+--key[sh] sets the short name of key in folder names; --a:b sets a['b'].
+
+Every value is checked against what the algorithm accepts before anything starts; a bad one
+ends with one line naming the flag and exit status 2. More in the docs page "Running Experiments".
 """
 
 
@@ -240,6 +250,12 @@ class Flag:
     key: str
     values: list = field(default_factory=list)
     shorthand: str | None = None
+    bare: bool = False  # given without a value (so its value is True)
+
+    @property
+    def name(self) -> str:
+        """The flag as typed, without its shorthand: ``--hid`` for ``--hid[h]``."""
+        return self.typed.split("[")[0]
 
 
 def tokenize(args: list[str]) -> list[Flag]:
@@ -278,8 +294,8 @@ def parse_value(text: str):
     * Python literals (numbers, strings, lists, tuples, dicts, True/False/None) via
       ``ast.literal_eval``; also ``inf`` and ``nan``.
     * ``torch.X``, ``nn.X``, ``torch.nn.X`` (any depth): attributes of torch or torch.nn.
-    * ``package.module:Name``: imports ``package.module`` and takes ``Name``.
-    * Anything else stays a string.
+    * Anything else stays a string, ``package.module:Name`` included: the check of the values
+      (:func:`check_flag_values`) imports it only for an argument that takes a class or function.
     """
     try:
         return ast.literal_eval(text)
@@ -287,41 +303,9 @@ def parse_value(text: str):
         pass
     if text.strip().lower() in ("inf", "+inf", "-inf", "nan"):
         return float(text)
-    if _TORCH_NAME.match(text):
+    if validation.TORCH_NAME.match(text):
         return resolve_torch_name(text)
-    if _MODULE_AND_NAME.match(text):
-        return import_named_object(text)
     return text
-
-
-def resolve_torch_name(text: str):
-    """``'nn.ReLU'`` -> ``torch.nn.ReLU``; ``'torch.tanh'`` -> ``torch.tanh``."""
-    import torch
-
-    first, *rest = text.split(".")
-    obj = torch.nn if first == "nn" else torch
-    for part in rest:
-        if not hasattr(obj, part):
-            names = [n for n in dir(obj) if not n.startswith("_")]
-            raise UserError(f"'{text}' does not exist: {obj.__name__} has no '{part}'.{_did_you_mean(part, names)}")
-        obj = getattr(obj, part)
-    return obj
-
-
-def import_named_object(text: str):
-    """``'mypkg.nets:MyActorCritic'`` -> the object ``MyActorCritic`` of the module ``mypkg.nets``."""
-    module_name, _, attr_path = text.partition(":")
-    try:
-        obj = importlib.import_module(module_name)
-    except ImportError as e:
-        raise UserError(f"Could not import '{module_name}' for the value '{text}' ({e}). Check the "
-                        "spelling, or add the module's folder to PYTHONPATH.") from None
-    for part in attr_path.split("."):
-        if not hasattr(obj, part):
-            names = [n for n in dir(obj) if not n.startswith("_")]
-            raise UserError(f"'{text}' does not exist: {module_name} has no '{part}'.{_did_you_mean(part, names)}")
-        obj = getattr(obj, part)
-    return obj
 
 
 def read_flags(args: list[str]) -> dict[str, Flag]:
@@ -333,7 +317,7 @@ def read_flags(args: list[str]) -> dict[str, Flag]:
             raise UserError(f"{flag.typed} is given twice (as {flags[flag.key].typed} and {flag.typed}). "
                             "Give all its values after one flag, e.g. --seed 0 10 20.")
         if not flag.values:
-            flag.values = [True]  # a bare flag is a boolean switch
+            flag.values, flag.bare = [True], True  # a bare flag is a boolean switch
         elif flag.key not in RAW_STRING_KEYS:
             flag.values = [parse_value(v) for v in flag.values]
         if flag.key == "ac_kwargs:hidden_sizes":
@@ -395,6 +379,7 @@ def read_run_options(algo: str, flags: dict[str, Flag]) -> dict:
         raise UserError(f"{algo} can't be run with --cpu above 1: only {', '.join(ON_POLICY)} split one "
                         "experiment over several processes. Remove --cpu (use --parallel N to run "
                         "several experiments at once).")
+    validation.check_num_cpu(num_cpu, name="--cpu")
     options = dict(
         exp_name=_text(_one_value(flags, "exp_name", f"cmd_{algo}"), "--exp_name"),
         num_cpu=num_cpu,
@@ -402,6 +387,8 @@ def read_run_options(algo: str, flags: dict[str, Flag]) -> dict:
         datestamp=_boolean(_one_value(flags, "datestamp", False), "--dt"),
         parallel=_positive_int(_one_value(flags, "parallel", 1), "--parallel"),
     )
+    validation.check_exp_name(options["exp_name"], "--exp_name")
+    validation.check_data_dir(options["data_dir"], "--data_dir")
     logger_options = {}
     for key in LOGGER_KEYS:
         if key in flags:
@@ -458,23 +445,43 @@ def check_keys(algo: str, fn, flags: dict[str, Flag]) -> None:
         )
 
 
-def check_value_types(fn, flags: dict[str, Flag]) -> None:
-    """A value for a numeric or boolean argument must be one: catch typos such as ``0.99x``."""
-    params = inspect.signature(fn).parameters
-    for flag in flags.values():
-        param = params.get(flag.key)
-        if param is None:
-            continue
-        default = param.default
-        for value in flag.values:
-            if isinstance(default, bool):
-                if isinstance(value, str):
-                    raise UserError(f"{flag.typed} expects True or False; got {value!r}.")
-            elif isinstance(default, (int, float)) and isinstance(value, bool):
-                raise UserError(f"{flag.typed} needs a number after it (its default is {default}).")
-            elif isinstance(default, (int, float)) and isinstance(value, str) and _LOOKS_NUMERIC.match(value):
-                raise UserError(f"{flag.typed} expects a number (its default is {default}); got '{value}'. "
-                                "Check it for a typo.")
+def cli_names(flags: dict[str, Flag]) -> dict[str, str]:
+    """Each key's flag as the user typed it (``ac_kwargs:hidden_sizes`` -> ``--hid``), for messages."""
+    return {key: flag.name for key, flag in flags.items()}
+
+
+def check_flag_values(fn, flags: dict[str, Flag]) -> None:
+    """Check and convert each value of each flag against the algorithm's type hint and range
+    (:func:`spinup.utils.validation.check_value`): ``--replay_size 1e6`` becomes 1000000,
+    ``--actor_critic mypkg:MyAC`` the class, and ``--seed abc`` or ``--epochs -3`` one line and
+    exit status 2. ``package.module:Name`` is imported only where a class or function is taken."""
+    hints = validation.type_hints(fn)
+    namer = validation.Namer(cli_names(flags), cli=True)
+    for key, flag in flags.items():
+        head, _, sub = key.partition(":")
+        try:
+            if not sub and head in hints:
+                flag.values = [validation.check_value(v, hints[head], head, flag.name, convert=True)
+                               for v in flag.values]
+            elif head == "ac_kwargs" and sub in ("hidden_sizes", "activation"):
+                flag.values = [validation.check_ac_kwargs({sub: v}, None, namer, convert=True)[sub]
+                               for v in flag.values]
+        except InvalidArgument as e:
+            if flag.bare and e.expected:  # "--epochs" alone means True: say that a value is missing
+                raise type(e)(f"{flag.name}: expected {e.expected}; got no value. Write {flag.name} VALUE.",
+                              name=e.name, value=e.value, expected=e.expected) from None
+            raise
+
+
+def check_variants(fn, grid, flags: dict[str, Flag], num_cpu) -> None:
+    """Every experiment of the grid, before the first starts: the rules between values
+    (``batch_size <= replay_size``), ``ac_kwargs`` against the actor-critic, ``--env_kwargs:KEY``
+    against the environment (built once with them), and ``--cpu`` against ``steps_per_epoch``."""
+    names = cli_names(flags)
+    for variant in grid.variants():
+        validation.check_arguments(fn, variant, convert=True, names=names, cli=True)
+        steps = variant.get("steps_per_epoch", validation.default_of(fn, "steps_per_epoch"))
+        validation.check_num_cpu(num_cpu, steps, name=names.get("num_cpu", "--cpu"))
 
 
 def check_resume(flags: dict[str, Flag], num_variants: int) -> None:
@@ -501,14 +508,14 @@ def build_grid(algo: str, fn, args: list[str]):
     flags = read_flags(args)
     options = read_run_options(algo, flags)
     check_keys(algo, fn, flags)
-    check_value_types(fn, flags)
     check_env(flags)
+    check_resume(flags, math.prod(len(flag.values) for flag in flags.values()))
+    check_flag_values(fn, flags)
     grid = ExperimentGrid(name=options.pop("exp_name"))
     for flag in flags.values():
         grid.add(flag.key, flag.values, shorthand=flag.shorthand)
-    num_variants = math.prod(len(flag.values) for flag in flags.values())
-    check_resume(flags, num_variants)
     grid.variants()  # checks that no key is given both whole and part by part
+    check_variants(fn, grid, flags, options["num_cpu"])
     return grid, options
 
 

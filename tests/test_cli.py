@@ -146,7 +146,7 @@ def test_shorthands_substitutions_and_nested_keys():
         ("torch.nn.ReLU", torch.nn.ReLU),
         ("nn.Tanh", torch.nn.Tanh),
         ("torch.tanh", torch.tanh),
-        ("json.decoder:JSONDecoder", json.decoder.JSONDecoder),
+        ("json.decoder:JSONDecoder", "json.decoder:JSONDecoder"),  # imported later, and only for a class or function
         ("gym", "gym"),
         ("json", "json"),
         ("sys", "sys"),
@@ -161,10 +161,22 @@ def test_values_are_never_evaluated(text, expected):
 def test_bad_named_values(capsys):
     with pytest.raises(UserError, match="Did you mean: ReLU"):
         parse_value("nn.Relu")
-    with pytest.raises(UserError, match="Could not import 'no_such_module_xyz'"):
-        parse_value("no_such_module_xyz:Thing")
-    with pytest.raises(UserError, match="has no 'Nope'"):
-        parse_value("json:Nope")
+    fails_with(capsys, ["ppo", "--env", "CartPole-v1", "--actor_critic", "no_such_module_xyz:Thing"],
+               "--actor_critic: could not import 'no_such_module_xyz'")
+    fails_with(capsys, ["ppo", "--env", "CartPole-v1", "--actor_critic", "json:Nope"], "has no 'Nope'")
+
+
+def test_named_objects_are_imported_for_class_or_function_arguments_only(capsys):
+    grid, _ = build_grid("ppo", ppo_fn(), ["--env", "CartPole-v1", "--actor_critic",
+                                           "spinup.algos.onpolicy:MLPActorCritic"])
+    from spinup.algos.onpolicy import MLPActorCritic
+
+    assert grid.variants()[0]["actor_critic"] is MLPActorCritic
+    assert grid.variant_name(grid.variants()[0]) == "cmd_ppo"
+    sys.modules.pop("this", None)
+    fails_with(capsys, ["ppo", "--env", "CartPole-v1", "--gamma", "this:s"],
+               "--gamma: expected a number with 0 < gamma <= 1; got 'this:s'.")
+    assert "this" not in sys.modules  # `--gamma this:s` imports nothing
 
 
 def test_grid_from_the_command_line_names_like_the_docs():
@@ -227,10 +239,12 @@ def test_cpu_with_an_off_policy_algorithm_fails_before_launch(capsys):
         (["ppo", "--env", "CartPole-v1", "--data_dir", "a", "b"], ["You can only provide one value for --data_dir"]),
         (["ppo", "--env", "CartPole-v1", "--cpu", "1", "2"], ["You can only provide one value for --cpu"]),
         (["ppo", "--env", "CartPole-v1", "--cpu", "zero"], ["--cpu needs a whole number (1 or more) or auto"]),
+        (["ppo", "--env", "CartPole-v1", "--cpu", "100000"], ["--cpu: expected at most", "per core"]),
         (["ppo", "--env", "CartPole-v1", "--dt", "maybe"], ["--dt is a switch"]),
         (["ppo", "--env", "CartPole-v1", "--parallel", "0"], ["--parallel needs a whole number"]),
-        (["ppo", "--env", "CartPole-v1", "--gamma", "0.99x"], ["--gamma expects a number", "'0.99x'"]),
-        (["ppo", "--env", "CartPole-v1", "--epochs"], ["--epochs needs a number after it"]),
+        (["ppo", "--env", "CartPole-v1", "--gamma", "0.99x"],
+         ["--gamma: expected a number with 0 < gamma <= 1; got '0.99x'."]),
+        (["ppo", "--env", "CartPole-v1", "--epochs"], ["--epochs: expected an int with epochs >= 1; got no value."]),
         (["ppo", "--env", "CartPole-v1", "--act", "nn.Relu"], ["torch.nn has no 'Relu'", "ReLU"]),
         (["ppo", "--env", "CartPole-v1", "--resume", "no/such/run"], ["Cannot resume", "does not exist"]),
         (["ppo", "--env", "CartPole-v1", "--seed", "0", "--seed", "1"], ["--seed is given twice"]),
@@ -297,14 +311,15 @@ def test_ppo_from_the_command_line(tmp_path):
 @pytest.mark.slow
 def test_parallel_grid_on_a_custom_env_reports_a_failed_variant(tiny_env, tmp_path):
     """Two variants at once on the user's own environment; the one with a broken activation
-    fails, the other finishes, and the exit status says that one failed."""
+    (a Module class that passes the checks but cannot be built without arguments) fails, the
+    other finishes, and the exit status says that one failed."""
     done = spinup_run(["ppo", "--env", f"{tiny_env}:SpinupTiny-v0", "--env_kwargs:size", "4",
                        "--epochs", "2", "--steps_per_epoch", "40", "--save_freq", "1", "--hid", "(8,)",
-                       "--act", "nn.Tanh", "torch.sigmoid", "--snapshots", "--parallel", "2"],
+                       "--act", "nn.Tanh", "nn.Linear", "--snapshots", "--parallel", "2"],
                       cwd=tmp_path)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     good = tmp_path / "data" / "cmd_ppo_ac-acttanh" / "cmd_ppo_ac-acttanh_s0"
-    bad = tmp_path / "data" / "cmd_ppo_ac-actsigmoid" / "cmd_ppo_ac-actsigmoid_s0"
+    bad = tmp_path / "data" / "cmd_ppo_ac-actlinear" / "cmd_ppo_ac-actlinear_s0"
     assert len((good / "progress.txt").read_text().splitlines()) == 3
     config = json.loads((good / "config.json").read_text())
     assert config["env_fn"] == {"env_name": f"{tiny_env}:SpinupTiny-v0", "env_kwargs": {"size": 4}}
