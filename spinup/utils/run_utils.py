@@ -50,6 +50,13 @@ from spinup.utils.errors import UserError
 from spinup.utils.logx import colorize
 from spinup.utils.mpi_tools import launched_by_mpi, physical_cores, proc_id
 from spinup.utils.serialization_utils import convert_json
+from spinup.utils.validation import (
+    check_arguments,
+    check_data_dir,
+    check_exp_name,
+    check_num_cpu,
+    default_of,
+)
 
 DIV_LINE_WIDTH = 80
 
@@ -75,7 +82,8 @@ def setup_logger_kwargs(exp_name: str, seed=None, data_dir: str | None = None, d
     (the inner folder only when a seed is given; the date parts only with ``datestamp``).
 
     Args:
-        exp_name: the experiment's name.
+        exp_name: the experiment's name: a plain folder name (no ``/``, not ``..``), so that the
+            run stays inside ``data_dir``.
         seed: the run's seed, or None for no per-seed subfolder.
         data_dir: the base folder. Default: ``user_config.DEFAULT_DATA_DIR``.
         datestamp: prefix the folders with the date (and time). ``user_config.FORCE_DATESTAMP``
@@ -86,6 +94,7 @@ def setup_logger_kwargs(exp_name: str, seed=None, data_dir: str | None = None, d
     Returns:
         ``dict(output_dir=..., exp_name=exp_name, **logger_options)``, ready for ``EpochLogger(**it)``.
     """
+    check_exp_name(exp_name)
     datestamp = datestamp or user_config.FORCE_DATESTAMP
     now = time.localtime()
     relpath = (time.strftime("%Y-%m-%d_", now) if datestamp else "") + exp_name
@@ -527,9 +536,15 @@ class ExperimentGrid:
             logger_options: dict | None = None, address: str | None = None) -> list[ExperimentResult]:
         """Run every variant, each in its own process, and return how each ended.
 
-        All variants are prepared (names, folders, checks) before anything is launched. A failing
-        variant does not stop the others, in sequence or in parallel; the summary printed at the
-        end (for more than one variant) and returned says which failed.
+        All variants are prepared (names, folders, checks) before anything is launched: every
+        variant's arguments go through :func:`spinup.utils.validation.check_arguments` (types,
+        ranges, ``env_kwargs``), ``data_dir`` must be a writable folder (or one that can be made),
+        and ``num_cpu`` at most each variant's ``steps_per_epoch``; the first mistake raises an
+        ``InvalidValue`` or ``InvalidType`` (a :class:`UserError`) before anything is printed or
+        written.
+
+        A failing variant does not stop the others, in sequence or in parallel; the summary printed
+        at the end (for more than one variant) and returned says which failed.
 
         Args:
             thunk: the function to call (e.g. ``spinup.ppo``), or the name of a grid parameter
@@ -559,8 +574,9 @@ class ExperimentGrid:
         if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
             raise UserError(f"parallel must be a whole number of experiments at once (1 or more), not {parallel!r}.")
 
-        self.print()
+        check_data_dir(data_dir)
         experiments = self._prepare_all(thunk, num_cpu, data_dir, datestamp, logger_options)
+        self.print()
         names = sorted({e.exp_name for e in experiments})
         print("\n" + colorize("Preparing to run the following experiments...", color="green", bold=True))
         print("\n".join(names) + "\n" + "=" * DIV_LINE_WIDTH)
@@ -580,11 +596,16 @@ class ExperimentGrid:
         return results
 
     def _prepare_all(self, thunk, num_cpu, data_dir, datestamp, logger_options) -> list[Experiment]:
-        """Prepare every variant; fail before launch if two of them would share an output folder."""
+        """Prepare every variant, its arguments checked (and converted) by ``check_arguments``;
+        fail before launch if one is invalid or two would share an output folder."""
         experiments = []
         for var in self.variants():
             exp_name = self.variant_name(var)
             fn = var.pop(thunk) if isinstance(thunk, str) else thunk
+            if callable(fn):
+                var = check_arguments(fn, var, convert=True)
+                steps = var.get("steps_per_epoch", default_of(fn, "steps_per_epoch"))
+                check_num_cpu(num_cpu, steps)
             experiments.append(prepare_experiment(exp_name, fn, num_cpu=num_cpu, data_dir=data_dir,
                                                   datestamp=datestamp, logger_options=logger_options, **var))
         seen = {}
