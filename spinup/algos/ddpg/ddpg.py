@@ -20,13 +20,16 @@ from spinup.algos.offpolicy import (
     save_checkpoint,
 )
 from spinup.utils.logx import EpochLogger
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def ddpg(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-         steps_per_epoch=4000, epochs=100, replay_size=int(1e6), gamma=0.99,
-         polyak=0.995, pi_lr=1e-3, q_lr=1e-3, batch_size=100, start_steps=10000,
-         update_after=1000, update_every=50, act_noise=0.1, num_test_episodes=10,
-         max_ep_len=1000, logger_kwargs=dict(), save_freq=1, save_buffer=False, resume=None):
+def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+         seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 100, replay_size: int = int(1e6),
+         gamma: float = 0.99, polyak: float = 0.995, pi_lr: float = 1e-3, q_lr: float = 1e-3,
+         batch_size: int = 100, start_steps: int = 10000, update_after: int = 1000,
+         update_every: int = 50, act_noise: float = 0.1, num_test_episodes: int = 10,
+         max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
+         save_buffer: bool = False, resume: str | None = None):
     """Deep Deterministic Policy Gradient (DDPG).
 
     DDPG learns a Q-function by regressing it toward ``core.ddpg_target`` on minibatches from a
@@ -88,7 +91,16 @@ def ddpg(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
     AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
     TotalEnvInteracts, AverageQVals, StdQVals, MaxQVals, MinQVals, LossPi, LossQ, Time.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= polyak <= 1``, ``batch_size <= replay_size``, ``act_noise >= 0``). A bad value raises
+    ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming the
+    argument. Values must already have their type (``epochs='10'`` is refused); the command line
+    converts what it reads.
     """
+    check_arguments(ddpg, locals())  # types and ranges, before anything is written
     config = dict(locals())
     if resume is not None:
         logger_kwargs = dict(logger_kwargs, output_dir=resume)

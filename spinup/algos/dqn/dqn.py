@@ -19,14 +19,17 @@ from spinup.algos.offpolicy import (
     save_checkpoint,
 )
 from spinup.utils.logx import EpochLogger
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=50, replay_size=int(1e5), gamma=0.99, lr=1e-3,
-        batch_size=100, start_steps=1000, update_after=1000, update_every=4,
-        target_update_every=1000, eps_start=1.0, eps_end=0.05, eps_decay_steps=10000,
-        double=False, huber_delta=1.0, num_test_episodes=10, max_ep_len=1000,
-        logger_kwargs=dict(), save_freq=1, resume=None, save_buffer=False):
+def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: dict = dict(),
+        seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, replay_size: int = int(1e5),
+        gamma: float = 0.99, lr: float = 1e-3, batch_size: int = 100, start_steps: int = 1000,
+        update_after: int = 1000, update_every: int = 4, target_update_every: int = 1000,
+        eps_start: float = 1.0, eps_end: float = 0.05, eps_decay_steps: int = 10000,
+        double: bool = False, huber_delta: float = 1.0, num_test_episodes: int = 10,
+        max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
+        resume: str | None = None, save_buffer: bool = False):
     """
     Deep Q-Network (DQN), for environments with discrete actions.
 
@@ -119,7 +122,16 @@ def dqn(env_fn, actor_critic=core.MLPQNetwork, ac_kwargs=dict(), seed=0,
             resumed run is exactly the run that was never interrupted. Costs disk space (up to
             ``replay_size`` transitions). Default False: a resumed run starts with an empty
             buffer and refills it for ``update_after`` steps before updating again.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``batch_size <= replay_size``, ``0 <= eps_end <= eps_start <= 1``, ``huber_delta > 0``). A
+    bad value raises ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``)
+    naming the argument. Values must already have their type (``epochs='10'`` is refused); the
+    command line converts what it reads.
     """
+    check_arguments(dqn, locals())  # types and ranges, before anything is written
     config = dict(locals())
     if resume is not None:
         logger_kwargs = dict(logger_kwargs, output_dir=resume)

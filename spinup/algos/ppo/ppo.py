@@ -13,12 +13,14 @@ from spinup.algos.ppo import core
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import mpi_avg, num_procs, proc_id
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=50, gamma=0.99, clip_ratio=0.2, pi_lr=3e-4,
-        vf_lr=1e-3, train_pi_iters=80, train_v_iters=80, lam=0.97, max_ep_len=1000,
-        target_kl=0.01, logger_kwargs=dict(), save_freq=10, resume=None):
+def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+        seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, gamma: float = 0.99,
+        clip_ratio: float = 0.2, pi_lr: float = 3e-4, vf_lr: float = 1e-3, train_pi_iters: int = 80,
+        train_v_iters: int = 80, lam: float = 0.97, max_ep_len: int = 1000, target_kl: float = 0.01,
+        logger_kwargs: dict = dict(), save_freq: int = 10, resume: str | None = None):
     """Proximal Policy Optimization (by clipping), with early stopping based on approximate KL.
 
     Args:
@@ -61,7 +63,16 @@ def ppo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet, EpLen,
     AverageVVals, StdVVals, MaxVVals, MinVVals, TotalEnvInteracts, LossPi, LossV, DeltaLossPi,
     DeltaLossV, Entropy, KL, ClipFrac, StopIter, Time.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= lam <= 1``, ``clip_ratio > 0``, ``train_pi_iters >= 1``, ``target_kl > 0``). A bad
+    value raises ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming
+    the argument. Values must already have their type (``epochs='10'`` is refused); the command
+    line converts what it reads.
     """
+    check_arguments(ppo, locals())  # types and ranges, before anything is written
     config = dict(locals())
 
     # Special function to avoid certain slowdowns from PyTorch + MPI combo.

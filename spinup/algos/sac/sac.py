@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from copy import deepcopy
+from typing import Literal
 
 import numpy as np
 import torch
@@ -21,13 +22,17 @@ from spinup.algos.offpolicy import (
 )
 from spinup.algos.sac import core
 from spinup.utils.logx import EpochLogger
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=100, replay_size=int(1e6), gamma=0.99,
-        polyak=0.995, lr=1e-3, alpha=0.2, target_entropy=None, batch_size=100,
-        start_steps=10000, update_after=1000, update_every=50, num_test_episodes=10,
-        max_ep_len=1000, logger_kwargs=dict(), save_freq=1, save_buffer=False, resume=None):
+def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+        seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 100, replay_size: int = int(1e6),
+        gamma: float = 0.99, polyak: float = 0.995, lr: float = 1e-3,
+        alpha: float | Literal["auto"] = 0.2, target_entropy: float | None = None,
+        batch_size: int = 100, start_steps: int = 10000, update_after: int = 1000,
+        update_every: int = 50, num_test_episodes: int = 10, max_ep_len: int = 1000,
+        logger_kwargs: dict = dict(), save_freq: int = 1, save_buffer: bool = False,
+        resume: str | None = None):
     """Soft Actor-Critic (SAC).
 
     SAC learns a stochastic policy that maximises return plus α times its entropy. Two
@@ -105,7 +110,16 @@ def sac(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     MaxQ2Vals, MinQ2Vals, AverageLogPi, StdLogPi, MaxLogPi, MinLogPi, LossPi, LossQ, Alpha,
     LossAlpha (when α is learned), Time. For discrete actions LogPi is the policy's expected
     log-probability Σ_a π(a|s) log π(a|s), i.e. minus its entropy.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= polyak <= 1``, ``batch_size <= replay_size``, ``alpha > 0`` or ``'auto'``). A bad
+    value raises ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming
+    the argument. Values must already have their type (``epochs='10'`` is refused); the command
+    line converts what it reads.
     """
+    check_arguments(sac, locals())  # types and ranges, before anything is written
     config = dict(locals())
     if resume is not None:
         logger_kwargs = dict(logger_kwargs, output_dir=resume)

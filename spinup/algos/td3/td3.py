@@ -20,14 +20,17 @@ from spinup.algos.offpolicy import (
 )
 from spinup.algos.td3 import core
 from spinup.utils.logx import EpochLogger
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def td3(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=100, replay_size=int(1e6), gamma=0.99,
-        polyak=0.995, pi_lr=1e-3, q_lr=1e-3, batch_size=100, start_steps=10000,
-        update_after=1000, update_every=50, act_noise=0.1, target_noise=0.2,
-        noise_clip=0.5, policy_delay=2, num_test_episodes=10, max_ep_len=1000,
-        logger_kwargs=dict(), save_freq=1, save_buffer=False, resume=None):
+def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+        seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 100, replay_size: int = int(1e6),
+        gamma: float = 0.99, polyak: float = 0.995, pi_lr: float = 1e-3, q_lr: float = 1e-3,
+        batch_size: int = 100, start_steps: int = 10000, update_after: int = 1000,
+        update_every: int = 50, act_noise: float = 0.1, target_noise: float = 0.2,
+        noise_clip: float = 0.5, policy_delay: int = 2, num_test_episodes: int = 10,
+        max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
+        save_buffer: bool = False, resume: str | None = None):
     """Twin Delayed Deep Deterministic Policy Gradient (TD3).
 
     TD3 is DDPG with three changes against overestimated Q-values: two Q-functions whose
@@ -98,7 +101,16 @@ def td3(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
     TotalEnvInteracts, AverageQ1Vals, StdQ1Vals, MaxQ1Vals, MinQ1Vals, AverageQ2Vals, StdQ2Vals,
     MaxQ2Vals, MinQ2Vals, LossPi, LossQ, Time.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= polyak <= 1``, ``batch_size <= replay_size``, ``policy_delay >= 1``). A bad value
+    raises ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming the
+    argument. Values must already have their type (``epochs='10'`` is refused); the command line
+    converts what it reads.
     """
+    check_arguments(td3, locals())  # types and ranges, before anything is written
     config = dict(locals())
     if resume is not None:
         logger_kwargs = dict(logger_kwargs, output_dir=resume)

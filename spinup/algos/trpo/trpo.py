@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import numpy as np
 import torch
@@ -19,13 +20,16 @@ from spinup.utils.mpi_pytorch import (
     sync_params,
 )
 from spinup.utils.mpi_tools import mpi_avg, num_procs, proc_id
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def trpo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-         steps_per_epoch=4000, epochs=50, gamma=0.99, delta=0.01, vf_lr=1e-3,
-         train_v_iters=80, damping_coeff=0.1, cg_iters=10, backtrack_iters=10,
-         backtrack_coeff=0.8, lam=0.97, max_ep_len=1000, logger_kwargs=dict(),
-         save_freq=10, algo="trpo", resume=None):
+def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+         seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, gamma: float = 0.99,
+         delta: float = 0.01, vf_lr: float = 1e-3, train_v_iters: int = 80,
+         damping_coeff: float = 0.1, cg_iters: int = 10, backtrack_iters: int = 10,
+         backtrack_coeff: float = 0.8, lam: float = 0.97, max_ep_len: int = 1000,
+         logger_kwargs: dict = dict(), save_freq: int = 10, algo: Literal["trpo", "npg"] = "trpo",
+         resume: str | None = None):
     """Trust Region Policy Optimization, with GAE-Lambda for advantage estimation
     (or, with ``algo='npg'``, Natural Policy Gradient).
 
@@ -75,7 +79,16 @@ def trpo(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     DeltaLossV, KL, BacktrackIters (TRPO only: the accepted step of the line search, or
     ``backtrack_iters`` if it failed and the old policy was kept), Time. KL is the analytic mean
     KL between the policies before and after the update.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= lam <= 1``, ``delta > 0``, ``0 < backtrack_coeff < 1``). A bad value raises
+    ``InvalidValue`` (a ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming the
+    argument. Values must already have their type (``epochs='10'`` is refused); the command line
+    converts what it reads.
     """
+    check_arguments(trpo, locals())  # types and ranges, before anything is written
     config = dict(locals())
     if algo not in ("trpo", "npg"):
         raise UserError(f"algo must be 'trpo' or 'npg', not {algo!r}.")

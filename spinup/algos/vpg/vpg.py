@@ -13,12 +13,14 @@ from spinup.algos.vpg import core
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import num_procs, proc_id
+from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
-def vpg(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
-        steps_per_epoch=4000, epochs=50, gamma=0.99, pi_lr=3e-4, vf_lr=1e-3,
-        train_v_iters=80, lam=0.97, max_ep_len=1000, logger_kwargs=dict(), save_freq=10,
-        resume=None):
+def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
+        seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, gamma: float = 0.99,
+        pi_lr: float = 3e-4, vf_lr: float = 1e-3, train_v_iters: int = 80, lam: float = 0.97,
+        max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 10,
+        resume: str | None = None):
     """Vanilla Policy Gradient, with GAE-Lambda for advantage estimation.
 
     Args:
@@ -54,7 +56,16 @@ def vpg(env_fn, actor_critic=core.MLPActorCritic, ac_kwargs=dict(), seed=0,
     AverageVVals, StdVVals, MaxVVals, MinVVals, TotalEnvInteracts, LossPi, LossV, DeltaLossPi,
     DeltaLossV, Entropy, KL, Time. KL and DeltaLossPi compare the policy after the epoch's step
     with the one before it.
+
+    Every argument is checked before anything is written, against its type hint and the ranges
+    stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
+    ``epochs >= 1``, ``steps_per_epoch >= 1``, ``0 < gamma <= 1``, learning rates ``> 0``,
+    ``0 <= lam <= 1``, ``train_v_iters >= 0``). A bad value raises ``InvalidValue`` (a
+    ``ValueError``) or ``InvalidType`` (a ``TypeError``) naming the argument. Values must
+    already have their type (``epochs='10'`` is refused); the command line converts what it
+    reads.
     """
+    check_arguments(vpg, locals())  # types and ranges, before anything is written
     config = dict(locals())
 
     # Special function to avoid certain slowdowns from PyTorch + MPI combo.
