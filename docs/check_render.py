@@ -15,9 +15,10 @@ Chromium, lets MathJax finish, and fails if any page
 
 Before any of that, and without a browser, it walks every built page (the ``_modules`` source
 pages included) and fails on any internal link or image that does not resolve: a missing file, or
-a ``#fragment`` that no element of the target page has as its ``id``. External links are not
-fetched; they are only checked for being well formed (``https://`` or ``http://`` with a host, no spaces, and an
-arXiv or DOI link in its canonical form). ``--links`` runs this part alone.
+a ``#fragment`` that no element of the target page has as its ``id``; a figure without alt text
+fails too. External links are not fetched; they are only checked for being well formed
+(``https://`` or ``http://`` with a host, no spaces, and an arXiv or DOI link in its canonical
+form). ``--links`` runs this part alone.
 
 Usage (Debian: ``apt-get install chromium``)::
 
@@ -246,6 +247,7 @@ class _PageLinks(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
         self.refs: list[tuple[str, str]] = []  # (kind, url): kind is "link" or "image"
+        self.no_alt: list[str] = []            # images without alt text
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -256,6 +258,8 @@ class _PageLinks(HTMLParser):
             self.refs.append(("link", attrs["href"]))
         elif tag == "img" and attrs.get("src"):
             self.refs.append(("image", attrs["src"]))
+            if not (attrs.get("alt") or "").strip():
+                self.no_alt.append(attrs["src"])
         elif tag in ("object", "embed") and (attrs.get("data") or attrs.get("src")):
             self.refs.append(("image", attrs.get("data") or attrs.get("src")))
 
@@ -270,6 +274,7 @@ class SiteLinks:
     external: dict[str, list[str]] = field(default_factory=dict)  # page -> external links on it
     broken: list[str] = field(default_factory=list)           # "page: url (why)"
     malformed: list[str] = field(default_factory=list)        # "page: url (why)"
+    no_alt: list[str] = field(default_factory=list)           # "page: src" of figures without alt text
 
 
 def external_link_problem(url: str) -> str | None:
@@ -302,6 +307,7 @@ def scan_links(html_dir: Path) -> SiteLinks:
     found = SiteLinks(pages=len(parsed))
     for page, scan in parsed.items():
         name = str(page.relative_to(html_dir))
+        found.no_alt += [f"{name}: {src}" for src in scan.no_alt if "_images/" in src]
         for kind, url in scan.refs:
             parts = urlsplit(url)
             if parts.scheme or url.startswith("//"):
@@ -336,9 +342,12 @@ def check_links(html_dir: Path) -> int:
         print(f"BROKEN    {problem}")
     for problem in found.malformed:
         print(f"MALFORMED {problem}")
+    for problem in found.no_alt:
+        print(f"NO ALT    {problem}")
     print(f"{found.pages} pages: {found.internal} internal links, {n_images} images, {n_external} external "
-          f"links; {len(found.broken)} broken, {len(found.malformed)} malformed.")
-    return len(found.broken) + len(found.malformed)
+          f"links; {len(found.broken)} broken, {len(found.malformed)} malformed, {len(found.no_alt)} figures "
+          "without alt text.")
+    return len(found.broken) + len(found.malformed) + len(found.no_alt)
 
 
 def check_dom(dom: str, static_html: str, expect_maths: bool = True) -> list[str]:
