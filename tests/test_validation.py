@@ -237,8 +237,8 @@ def test_epsilon_falls():
 
 @pytest.mark.parametrize("sizes", [[], [32, 0], [32, -1], [32, 2.5], [True], "64", 64.0, [[32]]])
 def test_hidden_sizes_are_a_non_empty_list_of_positive_ints(sizes):
-    with pytest.raises((InvalidValue, InvalidType), match=r"ac_kwargs\['hidden_sizes'\]: expected a non-empty "
-                                                          r"list or tuple of positive ints"):
+    with pytest.raises((InvalidValue, InvalidType), match=r"ac_kwargs\['hidden_sizes'\]: expected hidden_sizes as "
+                                                          r"a non-empty list or tuple of positive ints"):
         check_arguments(algo("ppo"), dict(ac_kwargs=dict(hidden_sizes=sizes)))
 
 
@@ -447,9 +447,9 @@ def one_line_failure(capsys, argv, *fragments, data_dir=None):
         (["--gamma", "0.9", "1.5"], ["--gamma: expected a number with 0 < gamma <= 1; got 1.5."]),
         (["--gamma", "this:s"], ["--gamma: expected a number", "got 'this:s'"]),
         (["--steps_per_epoch", "0"], ["--steps_per_epoch: expected an int with steps_per_epoch >= 1; got 0."]),
-        (["--hid", "[32,"], ["--hid: expected a non-empty list or tuple of positive ints", "got '[32,'"]),
-        (["--hid[h]", "[32,32]", "[0]"], ["--hid: expected a non-empty list", "got [0]"]),
-        (["--ac_kwargs:hidden_sizes", "[]"], ["--ac_kwargs:hidden_sizes: expected a non-empty list"]),
+        (["--hid", "[32,"], ["--hid: expected hidden_sizes as a non-empty list", "got '[32,'"]),
+        (["--hid[h]", "[32,32]", "[0]"], ["--hid: expected hidden_sizes as a non-empty list", "got [0]"]),
+        (["--ac_kwargs:hidden_sizes", "[]"], ["--ac_kwargs:hidden_sizes: expected hidden_sizes as a non-empty list"]),
         (["--act", "torch.sigmoid"], ["--act: expected a torch.nn.Module class"]),
         (["--ac_kwargs:hidden", "[8]"], ["--ac_kwargs:hidden: expected an argument of MLPActorCritic"]),
         (["--env_kwargs:foo", "1"], ["--env_kwargs:foo: expected an argument of CartPoleEnv", "got 'foo'"]),

@@ -478,7 +478,7 @@ def check_ac_kwargs(ac_kwargs: dict, actor_critic, name_of: Namer, convert: bool
     out = dict(ac_kwargs)
     if "hidden_sizes" in out:
         name, sizes = name_of("ac_kwargs:hidden_sizes"), out["hidden_sizes"]
-        expected = "a non-empty list or tuple of positive ints, e.g. [64, 64]"
+        expected = "hidden_sizes as a non-empty list or tuple of positive ints, e.g. [64, 64]"
         if convert and isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (int(sizes),)  # one hidden layer
         if not isinstance(sizes, (list, tuple)):
