@@ -301,6 +301,19 @@ def test_env_kwargs_keys_and_types():
         check_arguments(record, dict(env, env_kwargs=[1]))
 
 
+def test_env_kwargs_of_an_environment_that_passes_keywords_on():
+    """HalfCheetah-v5 takes **kwargs (for MujocoEnv): its declared keywords are still typed, and
+    an unknown one is found by building it."""
+    pytest.importorskip("mujoco")
+    env = dict(env_name="HalfCheetah-v5")
+    assert check_arguments(_typeless, dict(env, env_kwargs={"frame_skip": 2}))["env_kwargs"] == {"frame_skip": 2}
+    with pytest.raises(InvalidType, match=r"env_kwargs\['ctrl_cost_weight'\]: expected a number; got 'abc'"):
+        check_arguments(_typeless, dict(env, env_kwargs={"ctrl_cost_weight": "abc"}), convert=True)
+    with pytest.raises(InvalidType, match=r"env_kwargs\['bogus'\]: expected an argument that HalfCheetah-v5 "
+                                          r"accepts \(xml_file, frame_skip, .*\); got 'bogus'\.$"):
+        check_arguments(_typeless, dict(env, env_kwargs={"bogus": 1}))
+
+
 def test_env_kwargs_are_tried_by_building_the_environment():
     with pytest.raises(InvalidValue, match=r"env_kwargs\['size'\]: expected values SpinupSized-v0 accepts; "
                                            r"got 0\. Building it failed: ValueError: size must be at least 1"):

@@ -515,9 +515,9 @@ def check_ac_kwargs(ac_kwargs: dict, actor_critic, name_of: Namer, convert: bool
 _ENVS_BUILT: set[str] = set()  # environments already built with these kwargs in this process
 
 
-def env_parameters(env_name: str) -> tuple[str, dict[str, inspect.Parameter] | None]:
-    """The environment's entry point (its name) and the parameters it takes (None if unknown or
-    if it takes any keyword)."""
+def env_parameters(env_name: str) -> tuple[str, dict[str, inspect.Parameter] | None, bool]:
+    """The name of the environment's entry point, the parameters it declares (None if unknown),
+    and whether it takes other keywords too (``**kwargs``)."""
     import gymnasium as gym
 
     from spinup.utils.envs import split_env_name
@@ -532,15 +532,16 @@ def env_parameters(env_name: str) -> tuple[str, dict[str, inspect.Parameter] | N
             entry = load_env_creator(entry)
         params = dict(inspect.signature(entry).parameters)
     except Exception:
-        return env_id, None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return getattr(entry, "__qualname__", env_id), None
+        return env_id, None, True
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    params = {n: p for n, p in params.items()
+              if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
     try:  # string annotations (from __future__ import annotations) become types where possible
         hints = typing.get_type_hints(entry.__init__ if inspect.isclass(entry) else entry)
         params = {n: p.replace(annotation=hints.get(n, p.annotation)) for n, p in params.items()}
     except Exception:
         pass
-    return getattr(entry, "__qualname__", env_id), params
+    return getattr(entry, "__qualname__", env_id), params, takes_any
 
 
 def _env_kwarg_hint(param: inspect.Parameter):
@@ -578,16 +579,16 @@ def check_env_arguments(kwargs: Mapping[str, Any], name_of: Namer, convert: bool
     if env_name is None:
         raise invalid(name_of("env_kwargs"), env_kwargs, "env_name with them (the environment they are for)")
     check_env_id(env_name, env_pkg)
-    owner, params = env_parameters(env_name)
+    owner, params, takes_any = env_parameters(env_name)
     env_kwargs = dict(env_kwargs)
     for key, value in env_kwargs.items():
         name = name_of(f"env_kwargs:{key}")
         if key in GYM_MAKE_KWARGS:
             hint = GYM_MAKE_KWARGS[key]
-        elif params is None:
-            continue
-        elif key in params:
+        elif params is not None and key in params:
             hint = _env_kwarg_hint(params[key])
+        elif params is None or takes_any:
+            continue  # the environment passes it on: building it (below) tells
         else:
             accepted = list(params) + list(GYM_MAKE_KWARGS)
             raise invalid(name, key, f"an argument of {owner} ({', '.join(accepted)})",
@@ -615,8 +616,10 @@ def _build_env_once(env_name: str, env_kwargs: dict, env_pkg: str | None, name_o
         unexpected = re.search(r"unexpected keyword argument '(\w+)'", first)
         if unexpected and unexpected.group(1) in env_kwargs:
             k = unexpected.group(1)
-            raise invalid(name_of(f"env_kwargs:{k}"), k, f"an argument that {env_name} accepts",
-                          note=f"({first})", kind=InvalidType) from None
+            declared = env_parameters(env_name)[1]
+            listed = f" ({', '.join(list(declared) + list(GYM_MAKE_KWARGS))}, ...)" if declared else ""
+            raise invalid(name_of(f"env_kwargs:{k}"), k, f"an argument that {env_name} accepts{listed}",
+                          kind=InvalidType) from None
         if len(env_kwargs) == 1:
             ((k, v),) = env_kwargs.items()
             name, value = name_of(f"env_kwargs:{k}"), v
