@@ -280,12 +280,13 @@ def bounds_to_affine(low: np.ndarray, high: np.ndarray) -> tuple[torch.Tensor, t
 
 
 def save_checkpoint(logger, epoch, t, elapsed, env, test_env, rng, obs, ep_ret, ep_len, replay_buffer,
-                    modules):
+                    modules, algo=None):
     """Write ``resume.pt``: the state dicts of ``modules`` (networks and optimizers), the counters,
-    every random state, the episode in progress and, if given, the replay buffer."""
+    every random state, the episode in progress, if given the replay buffer, and the algorithm's
+    name and environment for resume's checks."""
     state = {name: m.state_dict() for name, m in modules.items()}
     state.update(
-        epoch=epoch, t=t, elapsed=elapsed,
+        epoch=epoch, t=t, elapsed=elapsed, algo=algo, **checkpoint.env_identity(env),
         rng=json.dumps(rng.bit_generator.state),
         global_rng=checkpoint.global_rng_state(),
         env_rng=checkpoint.env_rng_state(env),
@@ -298,11 +299,14 @@ def save_checkpoint(logger, epoch, t, elapsed, env, test_env, rng, obs, ep_ret, 
     checkpoint.save_resume_checkpoint(logger.output_dir, state)
 
 
-def restore(run_dir, logger, env, test_env, rng, replay_buffer, modules):
+def restore(run_dir, logger, env, test_env, rng, replay_buffer, modules, algo=None):
     """Load ``resume.pt`` from ``run_dir`` into ``modules``, the random states, the environments
     and (if it was saved) the replay buffer. Returns the checkpoint, with ``obs`` set to None
-    when the episode in progress could not be restored."""
+    when the episode in progress could not be restored. Refuses, before anything is written,
+    another algorithm or environment, networks of another shape, or a ``progress.txt`` shorter
+    than the checkpoint."""
     state = checkpoint.load_resume_checkpoint(run_dir)
+    checkpoint.check_resume_matches(run_dir, state, algo, env, modules)
     for name, m in modules.items():
         m.load_state_dict(state[name])
     rng.bit_generator.state = json.loads(state["rng"])

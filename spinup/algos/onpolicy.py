@@ -139,7 +139,9 @@ class MLPCategoricalActor(nn.Module):
         self.logits_net = nn.Sequential(encoder, mlp([obs_dim, *hidden_sizes, act_dim], activation))
 
     def distribution(self, obs):
-        return torch.distributions.Categorical(logits=self.logits_net(obs))
+        # No argument validation: NaN weights must reach the epoch's log, which stops the run
+        # naming the epoch and the columns, rather than fail here with a traceback.
+        return torch.distributions.Categorical(logits=self.logits_net(obs), validate_args=False)
 
     def log_prob(self, pi, act):
         return pi.log_prob(act)
@@ -165,7 +167,8 @@ class MLPGaussianActor(nn.Module):
         self.mu_net = nn.Sequential(encoder, mlp([obs_dim, *hidden_sizes, act_dim], activation))
 
     def distribution(self, obs):
-        return torch.distributions.Normal(self.mu_net(obs), torch.exp(self.log_std))
+        # No argument validation: see MLPCategoricalActor.distribution.
+        return torch.distributions.Normal(self.mu_net(obs), torch.exp(self.log_std), validate_args=False)
 
     def log_prob(self, pi, act):
         return pi.log_prob(act).sum(dim=-1)
@@ -408,23 +411,25 @@ def warn_if_no_episode_finished(logger, finished_episodes: int, local_steps_per_
     return True
 
 
-def save_checkpoint(logger, epoch: int, elapsed: float, env, modules: dict) -> None:
+def save_checkpoint(logger, epoch: int, elapsed: float, env, modules: dict, algo: str | None = None) -> None:
     """Write ``resume.pt`` after ``epoch`` completed epochs: the state dicts of ``modules``
-    (networks and optimizers), the time spent, and every process's random states (gathered to
-    rank 0, which alone writes)."""
+    (networks and optimizers), the time spent, every process's random states (gathered to
+    rank 0, which alone writes), and the algorithm's name and environment for resume's checks."""
     per_process = gather_to_root(dict(rng=checkpoint.global_rng_state(), env_rng=checkpoint.env_rng_state(env)))
     if proc_id() == 0:
         state = {name: m.state_dict() for name, m in modules.items()}
-        state.update(epoch=epoch, elapsed=elapsed, processes=per_process)
+        state.update(epoch=epoch, elapsed=elapsed, processes=per_process, algo=algo, **checkpoint.env_identity(env))
         checkpoint.save_resume_checkpoint(logger.output_dir, state)
 
 
-def restore(run_dir: str, logger, env, modules: dict) -> tuple[int, float]:
+def restore(run_dir: str, logger, env, modules: dict, algo: str | None = None) -> tuple[int, float]:
     """Load ``resume.pt`` from ``run_dir`` into ``modules`` and this process's random states;
-    returns the epoch to continue from and the time spent so far. Refuses a different number of
-    processes than the run was started with."""
+    returns the epoch to continue from and the time spent so far. Refuses, before anything is
+    written, a different number of processes, another algorithm or environment, networks of
+    another shape, or a ``progress.txt`` shorter than the checkpoint."""
     state = checkpoint.load_resume_checkpoint(run_dir)
     checkpoint.check_process_count(state, num_procs())
+    checkpoint.check_resume_matches(run_dir, state, algo, env, modules)
     for name, m in modules.items():
         m.load_state_dict(state[name])
     mine = state["processes"][proc_id()]

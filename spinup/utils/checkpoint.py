@@ -12,14 +12,21 @@ Two kinds of files are written during training:
 Both are written atomically (a temporary file in the same folder, then a rename), so a run
 killed at any moment leaves either the old file or the new one, never half a file. Both are
 loaded with ``torch.load(..., weights_only=True)``: nothing is ever unpickled.
+
+This module also guards run folders: :func:`lock_run_dir` keeps a second process from writing
+into a folder while a run writes it, :func:`run_contents` says whether a folder already holds a
+run, and :func:`check_resume_matches` refuses to resume a run with another algorithm,
+environment, network shape or a ``progress.txt`` shorter than the checkpoint.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
 import tempfile
+import weakref
 
 import gymnasium as gym
 import numpy as np
@@ -28,21 +35,64 @@ import torch
 from spinup.utils.errors import UserError
 
 RESUME_FILE = "resume.pt"
+PROGRESS_FILE = "progress.txt"
+CONFIG_FILE = "config.json"
+LOCK_FILE = ".lock"
+
+# The files that make a folder the record of a run, which a new run must not overwrite. A
+# config.json alone (a run stopped before its first epoch ended) holds no result and may be replaced.
+RUN_FILES = (PROGRESS_FILE, RESUME_FILE)
+
+# Errors that mean "no space left": a full disk, or a full quota.
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+class DiskFullError(UserError):
+    """The disk (or the user's quota) is full: ``path`` could not be written."""
+
+    def __init__(self, path: str):
+        self.path = path
+        run_dir = os.path.dirname(os.path.abspath(path))
+        if os.path.basename(run_dir) == "pyt_save":
+            run_dir = os.path.dirname(run_dir)
+        super().__init__(f"The disk is full: could not write {path}. Free some space and "
+                         f"{continue_hint(run_dir)}")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True for the ``OSError`` of a full disk or a full quota."""
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
+
+
+def continue_hint(run_dir: str, algo: str | None = None) -> str:
+    """How to go on with the run in ``run_dir`` after it stopped (the end of a sentence)."""
+    if os.path.isfile(resume_path(run_dir)):
+        if algo is None:
+            return (f"resume it with --resume {run_dir} (the command that started it, with --resume added), "
+                    f"or resume='{run_dir}' in Python.")
+        return (f"resume it with: python -m spinup.run {algo} --resume {run_dir} (and the other flags "
+                f"you gave), or {algo}(..., resume='{run_dir}') in Python.")
+    if os.path.isfile(os.path.join(run_dir, PROGRESS_FILE)):
+        return (f"start it again after deleting {run_dir} (it has no {RESUME_FILE} to resume from).")
+    return "start it again (it had not finished an epoch, so there is nothing to resume)."
 
 
 def _atomic_write(path: str, write) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)  # the file at ``path``, if any, is still the last complete one
+        if is_disk_full(e):
+            raise DiskFullError(path) from None
         raise
 
 
@@ -133,6 +183,77 @@ def load_resume_checkpoint(run_dir: str) -> dict:
             "one epoch with this version of spinup can be resumed."
         )
     return safe_torch_load(path)
+
+
+def progress_rows(run_dir: str) -> int:
+    """The number of complete rows (after the header) in ``run_dir/progress.txt``; 0 if none."""
+    try:
+        with open(os.path.join(run_dir, PROGRESS_FILE), "rb") as f:
+            complete_lines = f.read().count(b"\n")  # a last line without its newline is incomplete
+    except FileNotFoundError:
+        return 0
+    return max(complete_lines - 1, 0)
+
+
+def _saved_ac_kwargs(run_dir: str) -> str:
+    try:
+        with open(os.path.join(run_dir, CONFIG_FILE)) as f:
+            return json.dumps(json.load(f).get("ac_kwargs"))
+    except (OSError, ValueError, AttributeError):
+        return "unknown"
+
+
+def env_identity(env) -> dict:
+    """What a checkpoint records about its environment: the registered id (or None) and spaces."""
+    spec = getattr(env, "spec", None)
+    return {"env_id": getattr(spec, "id", None),
+            "spaces": json.dumps([str(env.observation_space), str(env.action_space)])}
+
+
+def check_resume_matches(run_dir: str, state: dict, algo: str | None, env, modules: dict) -> None:
+    """Refuse, before anything is written, to resume the checkpoint ``state`` of ``run_dir`` with
+    another algorithm, another environment, networks of another shape, or a ``progress.txt``
+    that holds fewer rows than the checkpoint's epochs (resuming would leave a gap in Epoch).
+
+    Checkpoints written before these were recorded skip the algorithm and environment checks.
+    """
+    saved_algo = state.get("algo")
+    if algo is not None and saved_algo is not None and saved_algo != algo:
+        raise UserError(
+            f"Cannot resume {run_dir} with {algo}: it holds a {saved_algo} run. Resume it with "
+            f"{saved_algo} (python -m spinup.run {saved_algo} --resume {run_dir} ...), or start the "
+            f"{algo} run in a new folder (another --exp_name).")
+    now = env_identity(env)
+    saved_id = state.get("env_id")
+    if saved_id is not None and now["env_id"] is not None and saved_id != now["env_id"]:
+        raise UserError(
+            f"Cannot resume {run_dir} on {now['env_id']}: the run was trained on {saved_id}. Resume "
+            f"it with --env {saved_id}, or start a new run for {now['env_id']} (another --exp_name).")
+    if state.get("spaces") is not None and state["spaces"] != now["spaces"]:
+        saved_obs, saved_act = json.loads(state["spaces"])
+        obs, act = json.loads(now["spaces"])
+        raise UserError(
+            f"Cannot resume {run_dir}: the environment's spaces differ from the run's (observations "
+            f"{obs} vs {saved_obs}, actions {act} vs {saved_act}). Give the same --env and "
+            "--env_kwargs as the run.")
+    for name, module in modules.items():
+        if not isinstance(module, torch.nn.Module) or name not in state:
+            continue
+        saved = {k: tuple(v.shape) for k, v in state[name].items()}
+        mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+        if saved != mine:
+            key = next((k for k in mine if saved.get(k) != mine[k]), None) or next(iter(saved.keys() - mine.keys()))
+            raise UserError(
+                f"Cannot resume {run_dir}: its network has another shape than this run's "
+                f"({name}.{key}: {saved.get(key, 'absent')} in the checkpoint, {mine.get(key, 'absent')} "
+                f"now). Give the network settings of the run (its ac_kwargs: {_saved_ac_kwargs(run_dir)}), "
+                "e.g. the same --hid.")
+    rows, epoch = progress_rows(run_dir), int(state["epoch"])
+    if rows < epoch:
+        raise UserError(
+            f"Cannot resume {run_dir}: its {PROGRESS_FILE} holds {rows} epoch row(s) but the "
+            f"checkpoint was taken after epoch {epoch}, so the resumed log would have a gap in Epoch. "
+            f"Put the full {PROGRESS_FILE} back, or start a new run (another --exp_name).")
 
 
 def check_process_count(state: dict, n: int) -> None:
@@ -256,3 +377,101 @@ def set_env_state(env, state: str | None) -> bool:
         if elapsed is not None:
             wrapper._elapsed_steps = elapsed
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Run folders: what they hold, and the lock that keeps a second writer out.
+
+
+def run_contents(folder: str) -> list[str]:
+    """The files in ``folder`` that show it holds a run (``progress.txt``, ``resume.pt``)."""
+    return [name for name in RUN_FILES if os.path.isfile(os.path.join(folder, name))]
+
+
+def folder_holds_run_message(folder: str, contents: list[str]) -> str:
+    """The one-line refusal for a new run pointed at a folder that holds a run."""
+    return (f"{folder} already holds a run ({', '.join(contents)}); a new run never writes over one. "
+            f"Continue that run with --resume {folder} (resume= in Python), give this run another "
+            "--exp_name (or add --dt for a dated folder), or delete the folder.")
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<run folder>/.lock``, held while this object lives (the OS
+    releases it when the process ends, even by SIGKILL). One per folder and process."""
+
+    _held: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # real path -> RunLock
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __del__(self):
+        self.release()
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _other_writer_message(folder: str, pid: int | None) -> str:
+    who = f"Another process (pid {pid})" if pid else "Another process"
+    return (f"{who} is writing to {folder} now; two runs must not write one folder. Wait for it to "
+            "end (or stop it), then resume the run, or give this run another --exp_name.")
+
+
+def lock_run_dir(folder: str) -> RunLock:
+    """Lock the run folder ``folder`` (which exists) for this process, or :class:`UserError` if
+    another process holds it. Keep the returned object as long as the run writes. Where file
+    locks are not available (Windows), nothing is locked."""
+    real = os.path.realpath(folder)
+    lock = RunLock._held.get(real)
+    if lock is not None:
+        return lock
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return RunLock(None)
+    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _read_pid(fd)
+        os.close(fd)
+        raise UserError(_other_writer_message(folder, pid)) from None
+    except OSError:  # a file system without locks (some network ones): go on unlocked
+        os.close(fd)
+        return RunLock(None)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    lock = RunLock(fd)
+    RunLock._held[real] = lock
+    return lock
+
+
+def check_not_locked(folder: str) -> None:
+    """:class:`UserError` if a run is writing to ``folder`` now (without taking the lock)."""
+    real = os.path.realpath(folder)
+    if RunLock._held.get(real) is not None:
+        raise UserError(_other_writer_message(folder, os.getpid()))
+    path = os.path.join(folder, LOCK_FILE)
+    try:
+        import fcntl
+
+        fd = os.open(path, os.O_RDONLY)
+    except (ImportError, OSError):
+        return  # no lock file: no run has held this folder
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UserError(_other_writer_message(folder, _read_pid(fd))) from None
+    except OSError:  # a file system without locks
+        pass
+    finally:
+        os.close(fd)

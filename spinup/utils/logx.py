@@ -16,12 +16,17 @@ Typical use inside an algorithm::
         logger.dump_tabular()                          # one row in progress.txt
 
 Under MPI, statistics are taken over every process's samples and only rank 0 writes.
+
+Nothing a run wrote is lost to a later one: a new run refuses a folder that already holds a run
+(``progress.txt`` or ``resume.pt``), a folder is locked while a run writes it, and a row with a
+NaN or infinite value stops the run (see :meth:`Logger.dump_tabular`).
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import os.path as osp
 import sys
@@ -32,8 +37,19 @@ import warnings
 import numpy as np
 import torch
 
-from spinup.utils.checkpoint import atomic_torch_save, atomic_write_text
-from spinup.utils.mpi_tools import mpi_statistics_scalar, proc_id
+from spinup.utils.checkpoint import (
+    CONFIG_FILE,
+    DiskFullError,
+    atomic_torch_save,
+    atomic_write_text,
+    folder_holds_run_message,
+    is_disk_full,
+    lock_run_dir,
+    progress_rows,
+    run_contents,
+)
+from spinup.utils.errors import UserError
+from spinup.utils.mpi_tools import mpi_statistics_scalar, mpi_sum, proc_id
 from spinup.utils.progress import ProgressLine
 from spinup.utils.serialization_utils import convert_json, encode_kwargs, qualified_name
 
@@ -78,6 +94,11 @@ class Logger:
         wandb: if True, also log every row to Weights & Biases (``WANDB_MODE=offline`` works).
         progress: show a line with epoch k/N, steps/s and ETA after each row. None (default):
             only when standard output is a terminal. N comes from ``epochs`` in the saved config.
+
+    A folder that already holds a run (``progress.txt`` or ``resume.pt``) is only written again to
+    resume that run (``save_config`` with ``resume`` set in the config, or ``restore_progress``);
+    otherwise the first write raises :class:`~spinup.utils.errors.UserError`. The folder is locked
+    (``.lock``) while this Logger lives, so a second process cannot write into it.
     """
 
     def __init__(self, output_dir=None, output_fname="progress.txt", exp_name=None, snapshots=False,
@@ -93,12 +114,17 @@ class Logger:
         self._progress = ProgressLine(enabled=progress)
         self.output_file = None
         self._header_written = False
+        self._resuming: bool | None = None  # known at save_config / restore_progress
+        self._pending_config: str | None = None  # a resumed run's config.json, written once checked
+        self._row_nonfinite: dict[str, bool] = {}  # column -> its value this epoch is NaN or inf
+        # What an earlier run left in the folder (every rank looks, so that all refuse together).
+        self._previous_run = run_contents(output_dir) if output_dir and osp.isdir(output_dir) else []
+        self._lock = None
         if proc_id() == 0:
             self.output_dir = output_dir or osp.join(tempfile.gettempdir(), "experiments", str(int(time.time())))
-            if osp.exists(self.output_dir):
-                print(f"Warning: Log dir {self.output_dir} already exists! Storing info there anyway.")
-            else:
-                os.makedirs(self.output_dir)
+            os.makedirs(self.output_dir, exist_ok=True)
+            self._lock = lock_run_dir(self.output_dir)  # UserError if another process writes here
+            self._previous_run = run_contents(self.output_dir)
             self.output_path = osp.join(self.output_dir, output_fname)
             print(colorize(f"Logging data to {self.output_path}", "green", bold=True))
             from spinup.utils import tracking
@@ -127,7 +153,10 @@ class Logger:
         """Write the experiment's settings to ``config.json`` (sorted, indented) and print them.
 
         Pass the algorithm's arguments only, e.g. ``config = dict(locals())`` as the first line of
-        the algorithm function.
+        the algorithm function. With ``config['resume']`` set, the run continues an earlier one in
+        this folder: ``config.json`` is written only once :meth:`restore_progress` has accepted
+        the checkpoint, so a refused resume leaves the folder as it was. Without it, a folder that
+        already holds a run is refused (:class:`~spinup.utils.errors.UserError`).
         """
         config_json = convert_json(dict(config))
         if self.exp_name is not None:
@@ -136,11 +165,25 @@ class Logger:
         epochs = config_json.get("epochs")
         if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0:
             self._progress.total_epochs = epochs
+        if config.get("resume") is not None:
+            self._resuming = True
+        self._check_new_run()
         if proc_id() == 0:
             output = json.dumps(config_json, separators=(",", ":\t"), indent=4, sort_keys=True)
             print(colorize("Saving config:\n", color="cyan", bold=True))
             print(output)
-            atomic_write_text(osp.join(self.output_dir, "config.json"), output)
+            if self._resuming:
+                self._pending_config = output
+            else:
+                atomic_write_text(osp.join(self.output_dir, CONFIG_FILE), output)
+
+    def _check_new_run(self) -> None:
+        """Before the first write of a run that is not a resume: refuse a folder holding a run."""
+        if self._resuming:
+            return
+        if self._previous_run:
+            raise UserError(folder_holds_run_message(self.output_dir or "The output folder", self._previous_run))
+        self._resuming = False
 
     # -- the table --------------------------------------------------------------------------
 
@@ -148,6 +191,7 @@ class Logger:
         """Set the value of column ``key`` in this epoch's row.
 
         The first row fixes the columns and their order; later rows may not add new ones.
+        A number that is NaN or infinite stops the run at :meth:`dump_tabular`.
         """
         if self.first_row:
             self.log_headers.append(key)
@@ -159,15 +203,29 @@ class Logger:
             f"You already set {key} this iteration. Maybe you forgot to call dump_tabular()"
         )
         self.log_current_row[key] = val
+        self._row_nonfinite[key] = _is_nonfinite(val)
 
     def restore_progress(self, num_rows: int) -> None:
         """Continue an existing ``progress.txt`` after its first ``num_rows`` rows (for resuming).
 
         Rows beyond ``num_rows`` (written after the checkpoint being resumed) are dropped, so the
-        resumed run appends exactly where the checkpoint was taken.
+        resumed run appends exactly where the checkpoint was taken. Fewer rows than ``num_rows``
+        are refused (:class:`~spinup.utils.errors.UserError`): Epoch would have a gap. This is the
+        first write of a resumed run: the config given to :meth:`save_config` is written here.
         """
+        self._resuming = True
         self.first_row = num_rows == 0
-        if proc_id() != 0 or num_rows == 0 or not osp.exists(self.output_path):
+        if proc_id() != 0:
+            return
+        rows_there = progress_rows(self.output_dir)
+        if rows_there < num_rows:
+            raise UserError(
+                f"Cannot resume {self.output_dir}: its progress.txt holds {rows_there} epoch row(s) "
+                f"but the checkpoint was taken after epoch {num_rows}, so Epoch would have a gap.")
+        if self._pending_config is not None:
+            atomic_write_text(osp.join(self.output_dir, CONFIG_FILE), self._pending_config)
+            self._pending_config = None
+        if num_rows == 0 or not osp.exists(self.output_path):
             return
         with open(self.output_path) as f:
             lines = f.read().splitlines()
@@ -183,7 +241,20 @@ class Logger:
         self._header_written = True
 
     def dump_tabular(self) -> None:
-        """Print this epoch's row as a table, append it to ``progress.txt`` and start a new row."""
+        """Print this epoch's row as a table, append it to ``progress.txt`` and start a new row.
+
+        If a value of the row is NaN or infinite (apart from the statistics of a key nothing was
+        stored under), the row is still written, so that ``progress.txt`` shows it, and then the
+        run stops with :class:`~spinup.utils.errors.UserError` naming the epoch and the columns.
+        The checkpoint of the epoch before stays the last one.
+        """
+        if self._resuming is None:
+            self._check_new_run()
+        if self._pending_config is not None:  # resumed without restore_progress
+            atomic_write_text(osp.join(self.output_dir, CONFIG_FILE), self._pending_config)
+            self._pending_config = None
+        nonfinite = self._nonfinite_columns()
+        epoch = self.log_current_row.get("Epoch")
         if proc_id() == 0:
             vals = []
             key_lens = [len(key) for key in self.log_headers]
@@ -199,18 +270,35 @@ class Logger:
                 vals.append(val)
             lines.append("-" * n_slashes)
             print("\n".join(lines), flush=True)
-            if self.output_file is None:
-                self.output_file = open(self.output_path, "w")
-                atexit.register(self.output_file.close)
-            if not self._header_written:
-                self.output_file.write("\t".join(self.log_headers) + "\n")
-                self._header_written = True
-            self.output_file.write("\t".join(map(_cell, vals)) + "\n")
-            self.output_file.flush()
+            try:
+                if self.output_file is None:
+                    self.output_file = open(self.output_path, "w")
+                    atexit.register(self.output_file.close)
+                if not self._header_written:
+                    self.output_file.write("\t".join(self.log_headers) + "\n")
+                    self._header_written = True
+                self.output_file.write("\t".join(map(_cell, vals)) + "\n")
+                self.output_file.flush()
+            except OSError as e:
+                if is_disk_full(e):
+                    raise DiskFullError(self.output_path) from None
+                raise
             self._mirror_row(dict(zip(self.log_headers, vals, strict=True)))
             self._progress.epoch_done(_float_or_none(self.log_current_row.get("TotalEnvInteracts")))
         self.log_current_row.clear()
+        self._row_nonfinite.clear()
         self.first_row = False
+        if nonfinite:
+            where = f" Its row is the last one in {self.output_path}." if self.output_path else ""
+            raise UserError(
+                f"{'The row just logged' if epoch is None else f'Epoch {_cell(epoch)}'}: {', '.join(nonfinite)} {'is' if len(nonfinite) == 1 else 'are'} "
+                f"NaN or infinite, so the run stopped.{where} Lower the learning rate(s), or check the "
+                "environment's rewards and observations for NaN or inf; then resume from the last "
+                "checkpoint (the epoch before) or start again.")
+
+    def _nonfinite_columns(self) -> list[str]:
+        """The columns of this row whose value is NaN or infinite."""
+        return [k for k in self.log_current_row if self._row_nonfinite.get(k)]
 
     def _mirror_row(self, row: dict) -> None:
         """Hand a finished row to TensorBoard / W&B, if asked for (rank 0 only)."""
@@ -264,6 +352,8 @@ class Logger:
                 ``test_policy`` can rebuild it. Other JSON-able entries are recorded as they are.
             itr: the epoch (or other counter) of this snapshot.
         """
+        if self._resuming is None:
+            self._check_new_run()
         if proc_id() != 0 or self._saver_module is None:
             return
         meta = dict(self._saver_meta)
@@ -290,6 +380,16 @@ def _float_or_none(val) -> float | None:
         return float(val)
     except (TypeError, ValueError):
         return None
+
+
+def _is_nonfinite(val) -> bool:
+    """True for a number (Python, NumPy or a one-element tensor) that is NaN or infinite."""
+    if isinstance(val, (bool, str)) or not hasattr(val, "__float__"):
+        return False
+    try:
+        return not math.isfinite(float(val))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _cell(val) -> str:
@@ -345,13 +445,28 @@ class EpochLogger(Logger):
                     "(for episode statistics: no episode finished within the epoch).", "yellow"),
                     file=sys.stderr)
             stats = mpi_statistics_scalar(vals, with_min_and_max=with_min_and_max)
-            super().log_tabular(key if average_only else "Average" + key, stats[0])
+            columns = [key if average_only else "Average" + key]
+            super().log_tabular(columns[0], stats[0])
             if not average_only:
+                columns.append("Std" + key)
                 super().log_tabular("Std" + key, stats[1])
             if with_min_and_max:
+                columns += ["Max" + key, "Min" + key]
                 super().log_tabular("Max" + key, stats[3])
                 super().log_tabular("Min" + key, stats[2])
+            # NaN statistics of an empty key are not bad input; NaN or inf among the values are.
+            bad = bool(vals.size) and not bool(np.isfinite(vals).all())
+            for column in columns:
+                self._row_nonfinite[column] = bad
         self.epoch_dict[key] = []
+
+    def _nonfinite_columns(self) -> list[str]:
+        """The bad columns of this row on any process (every process calls dump_tabular)."""
+        keys = list(self.log_current_row)  # set in the same order on every process
+        flags = np.array([float(bool(self._row_nonfinite.get(k))) for k in keys])
+        if flags.size:
+            flags = mpi_sum(flags)
+        return [k for k, f in zip(keys, flags, strict=True) if f > 0]
 
     def get_stats(self, key: str):
         """(mean, std) of the values stored under ``key``, over all processes, without clearing them."""

@@ -6,7 +6,12 @@ The process forks into ``num_cpu`` MPI processes if asked (each re-runs this sam
 so decodes the same experiment), then calls ``thunk(**kwargs)``.
 
 A :class:`~spinup.utils.errors.UserError` raised by the experiment is printed as its message
-alone, and the process exits with status 2.
+alone, and the process exits with status 2; so is a full disk ("The disk is full: ..."). Ctrl-C
+prints "Interrupted." and how to resume the run, and exits with status 130.
+
+The process stops when the process that launched it dies (killed, even by SIGKILL), and so do
+its MPI processes: no experiment goes on writing after its launcher is gone. The launcher names
+itself in ``SPINUP_LAUNCHER_PID``; MPI processes watch the experiment's process instead.
 """
 
 from __future__ import annotations
@@ -22,10 +27,19 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
 import argparse  # noqa: E402
 import base64  # noqa: E402
 import pickle  # noqa: E402
+import signal  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 import zlib  # noqa: E402
 
+from spinup.utils.checkpoint import DiskFullError, continue_hint, is_disk_full  # noqa: E402
 from spinup.utils.errors import UserError  # noqa: E402
-from spinup.utils.mpi_tools import mpi_fork  # noqa: E402
+from spinup.utils.mpi_tools import launched_by_mpi, mpi_fork, proc_id  # noqa: E402
+
+# The launcher's pid (set by run_utils for the experiment's process), and the experiment
+# process's pid (set for its MPI processes).
+LAUNCHER_PID_VAR = "SPINUP_LAUNCHER_PID"
+TRAINER_PID_VAR = "SPINUP_TRAINER_PID"
 
 
 def decode_thunk(encoded: str):
@@ -33,19 +47,97 @@ def decode_thunk(encoded: str):
     return pickle.loads(zlib.decompress(base64.b64decode(encoded)))
 
 
+def run_dir_of(kwargs: dict) -> str | None:
+    """The folder the experiment writes: ``resume``, or ``logger_kwargs['output_dir']``."""
+    return kwargs.get("resume") or (kwargs.get("logger_kwargs") or {}).get("output_dir")
+
+
+def interrupted_message(algo: str | None, run_dir: str | None) -> str:
+    """What a trainer stopped by Ctrl-C says: "Interrupted." and how to go on."""
+    if not run_dir:
+        return "Interrupted."
+    return f"Interrupted. Finished epochs are kept in {run_dir}; to go on, {continue_hint(run_dir, algo)}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run one experiment encoded by spinup's call_experiment.")
     parser.add_argument("encoded_thunk")
     args = parser.parse_args(argv)
+    thunk, kwargs, run_dir = None, {}, None
     try:
         thunk, kwargs, num_cpu = decode_thunk(args.encoded_thunk)
-        mpi_fork(num_cpu)
+        run_dir = run_dir_of(kwargs)
+        try:
+            mpi_fork(num_cpu)
+        except KeyboardInterrupt:  # the MPI processes were interrupted too, and say so themselves
+            return 130
         thunk(**kwargs)
     except UserError as e:
         print(f"\nError: {e}\n", file=sys.stderr, flush=True)
         return 2
+    except KeyboardInterrupt:
+        if proc_id() == 0:
+            print("\n" + interrupted_message(getattr(thunk, "__name__", None), run_dir), file=sys.stderr, flush=True)
+        return 130
+    except OSError as e:
+        if not is_disk_full(e):
+            raise
+        print(f"\nError: {DiskFullError(e.filename or run_dir or '?')}\n", file=sys.stderr, flush=True)
+        return 2
     return 0
 
 
+def _exit_on_sigterm(signum, frame):
+    # SystemExit unwinds the stack, so an atomic write in progress removes its temporary file.
+    raise SystemExit(128 + signum)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_with_launcher(poll_s: float = 0.5) -> None:
+    """End this process (SIGTERM to itself) when the process it depends on is gone: the launcher
+    that started it (``SPINUP_LAUNCHER_PID``, its parent) or, in an MPI process, the experiment's
+    process (``SPINUP_TRAINER_PID``). On Linux the kernel also sends SIGTERM when the parent dies
+    (``PR_SET_PDEATHSIG``); the watching thread covers macOS and MPI processes."""
+    launcher = int(os.environ.get(LAUNCHER_PID_VAR) or 0)
+    trainer = int(os.environ.get(TRAINER_PID_VAR) or 0) if launched_by_mpi() else 0
+    parent = launcher if launcher and not launched_by_mpi() else 0
+    if not (parent or trainer):
+        return
+    if parent and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def gone() -> bool:
+        return (parent and os.getppid() != parent) or (trainer and not _alive(trainer))
+
+    def watch():
+        while not gone():
+            time.sleep(poll_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)  # the main thread did not stop (stuck in a call that ignores signals)
+        os._exit(128 + signal.SIGTERM)
+
+    if gone():  # the launcher died before the watch began
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="stop-with-launcher", daemon=True).start()
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if not launched_by_mpi():
+        os.environ[TRAINER_PID_VAR] = str(os.getpid())  # for the MPI processes mpi_fork starts
+    stop_with_launcher()
     sys.exit(main())

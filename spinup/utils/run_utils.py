@@ -20,12 +20,16 @@ never share state. What differs from the original Spinning Up:
   the grid fails at once rather than after hours; a datestamp is therefore the grid's launch time.
 * ``env_name`` (with ``env_kwargs`` and ``env_pkg``) becomes ``env_fn=EnvFactory(...)``, which
   ``config.json`` records by name.
-* ``resume=<run folder>`` makes the experiment write into that folder again.
+* ``resume=<run folder>`` makes the experiment write into that folder again. Without it, a folder
+  that already holds a run (``progress.txt`` or ``resume.pt``) is refused before launch, and so is
+  a folder that a running experiment is writing now.
+* An experiment's process stops when its launcher dies (see ``run_entrypoint``).
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import os
 import os.path as osp
@@ -44,7 +48,12 @@ from dataclasses import dataclass
 import cloudpickle
 
 from spinup import user_config
-from spinup.utils.checkpoint import RESUME_FILE
+from spinup.utils.checkpoint import (
+    RESUME_FILE,
+    check_not_locked,
+    folder_holds_run_message,
+    run_contents,
+)
 from spinup.utils.envs import EnvFactory
 from spinup.utils.errors import UserError
 from spinup.utils.logx import colorize
@@ -199,9 +208,29 @@ def prepare_experiment(exp_name: str, thunk, seed=0, num_cpu=1, data_dir=None, d
     else:
         kwargs["logger_kwargs"] = setup_logger_kwargs(exp_name, seed, data_dir, datestamp, **(logger_options or {}))
     output_dir = kwargs["logger_kwargs"].get("output_dir") or ""
+    check_output_dir(output_dir, thunk, resuming=bool(kwargs.get("resume")))
     encoded = encode_thunk((thunk, kwargs, num_cpu))
     command = [sys.executable or "python", "-m", "spinup.utils.run_entrypoint", encoded]
     return Experiment(exp_name=exp_name, output_dir=output_dir, kwargs=kwargs, command=command)
+
+
+def check_output_dir(output_dir: str, thunk, resuming: bool) -> None:
+    """Before launch, :class:`UserError` if a run is writing to ``output_dir`` now, or if a new run
+    (not ``resuming``) would write into a folder that holds a run. The second check is for thunks
+    that take ``resume`` (spinup's algorithms); others decide for themselves, and their Logger
+    still refuses such a folder."""
+    if not output_dir or not osp.isdir(output_dir):
+        return
+    check_not_locked(output_dir)
+    if resuming:
+        return
+    try:
+        takes_resume = "resume" in inspect.signature(thunk).parameters
+    except (TypeError, ValueError):
+        takes_resume = False
+    contents = run_contents(output_dir)
+    if takes_resume and contents:
+        raise UserError(folder_holds_run_message(output_dir, contents))
 
 
 def _header(experiment: Experiment) -> str:
@@ -221,6 +250,51 @@ def _header(experiment: Experiment) -> str:
 _children: set[subprocess.Popen] = set()
 _children_lock = threading.RLock()  # re-entrant: the handler may run while the main thread holds it
 _stopping = threading.Event()
+_interrupted: list[Experiment] = []  # experiments stopped by Ctrl-C or SIGTERM while they ran
+
+
+def interrupted_experiments() -> list[Experiment]:
+    """The experiments of this process that were running when it was interrupted."""
+    return list(_interrupted)
+
+
+# Command-line flags that a resumed run does not need (they only choose a new folder).
+_NEW_FOLDER_FLAGS = ("--resume", "--exp_name", "--data_dir", "--dt", "--datestamp")
+
+
+def resume_commands(argv: list[str]) -> list[str]:
+    """For each interrupted experiment that can be resumed, the command that continues it.
+
+    ``argv`` is the command line that started the grid (``['ppo', '--env', ...]``): with one
+    experiment, the command repeats its flags; with several, it names the experiment's own.
+    """
+    lines = []
+    algo = argv[0] if argv else "<algo>"
+    flags, skip = [], False
+    for token in argv[1:]:
+        if token.startswith("--"):
+            skip = token.split("=")[0].split("[")[0] in _NEW_FOLDER_FLAGS
+        if not skip:
+            flags.append(token)
+    single = len(_interrupted) == 1 and all(len(v) == 1 for v in _flag_values(flags))
+    for e in _interrupted:
+        if not osp.isfile(osp.join(e.output_dir, RESUME_FILE)):
+            lines.append(f"{e.exp_name} had not finished an epoch: start it again to run it.")
+            continue
+        rest = shlex.join(flags) if single else f"<the flags of {e.exp_name}, one value each>"
+        lines.append(f"python -m spinup.run {algo} {rest} --resume {shlex.quote(e.output_dir)}".replace("  ", " "))
+    return lines
+
+
+def _flag_values(tokens: list[str]) -> list[list[str]]:
+    """The values of each flag in ``tokens`` (``--a 1 2 --b 3`` -> ``[['1', '2'], ['3']]``)."""
+    groups: list[list[str]] = []
+    for token in tokens:
+        if token.startswith("--"):
+            groups.append([token.partition("=")[2]] if "=" in token else [])
+        elif groups:
+            groups[-1].append(token)
+    return groups
 
 
 def _run_child(command: list[str], **popen_kwargs) -> int:
@@ -229,7 +303,8 @@ def _run_child(command: list[str], **popen_kwargs) -> int:
     with _children_lock:
         if _stopping.is_set():  # a SIGTERM arrived: start nothing new
             return -signal.SIGTERM
-        proc = subprocess.Popen(command, env=os.environ, **popen_kwargs)
+        # The child stops by itself if this process dies (run_entrypoint watches this pid).
+        proc = subprocess.Popen(command, env=dict(os.environ, SPINUP_LAUNCHER_PID=str(os.getpid())), **popen_kwargs)
         _children.add(proc)
     try:
         return proc.wait()
@@ -272,6 +347,23 @@ def _stop_children_on_sigterm():
 def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentResult:
     """Run the experiment's subprocess to the end; its output goes to ``log_file`` or to ours."""
     start = time.time()
+    try:
+        returncode = _launch_process(experiment, log_file)
+    except KeyboardInterrupt:
+        _interrupted.append(experiment)
+        raise
+    return ExperimentResult(
+        exp_name=experiment.exp_name,
+        output_dir=experiment.output_dir,
+        status="ok" if returncode == 0 else "failed",
+        returncode=returncode,
+        wall_time=time.time() - start,
+        log_file=log_file,
+    )
+
+
+def _launch_process(experiment: Experiment, log_file: str | None) -> int:
+    """The experiment's process, run to its end; returns its exit status."""
     if launched_by_mpi():
         # Started by the user's own mpiexec (e.g. across hosts): every rank already runs this
         # program, and a child process could not join their MPI job, so run the experiment here.
@@ -287,14 +379,7 @@ def _launch(experiment: Experiment, log_file: str | None = None) -> ExperimentRe
             f.write(_header(experiment) + "\n")
             f.flush()
             returncode = _run_child(experiment.command, stdout=f, stderr=subprocess.STDOUT)
-    return ExperimentResult(
-        exp_name=experiment.exp_name,
-        output_dir=experiment.output_dir,
-        status="ok" if returncode == 0 else "failed",
-        returncode=returncode,
-        wall_time=time.time() - start,
-        log_file=log_file,
-    )
+    return returncode
 
 
 def end_banner(output_dir: str) -> str:

@@ -191,7 +191,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     # Continue a stopped run, or start a new one
     if resume is not None:
         state = restore(resume, logger, env, test_env, rng, replay_buffer,
-                        dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer))
+                        dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="ddpg")
         if state["obs"] is None:  # the episode in progress could not be restored
             obs, _ = env.reset()
         else:
@@ -260,7 +260,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
             # Everything needed to continue from here, written after the epoch's row
             save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
                             ep_ret, ep_len, replay_buffer if save_buffer else None,
-                            dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer))
+                            dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="ddpg")
 
     return ac
 

@@ -208,7 +208,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     # Continue a stopped run, or start a new one
     if resume is not None:
         state = restore(resume, logger, env, test_env, rng, replay_buffer,
-                        dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer))
+                        dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer), algo="dqn")
         if state["obs"] is None:  # the episode in progress could not be restored
             obs, _ = env.reset()
         else:
@@ -281,6 +281,6 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             # Everything needed to continue from here, written after the epoch's row
             save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
                             ep_ret, ep_len, replay_buffer if save_buffer else None,
-                            dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer))
+                            dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer), algo="dqn")
 
     return q_net

@@ -168,7 +168,7 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     checkpointed = dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer)
     start_epoch, elapsed = 0, 0.0
     if resume is not None:
-        start_epoch, elapsed = restore(resume, logger, env, checkpointed)
+        start_epoch, elapsed = restore(resume, logger, env, checkpointed, algo="ppo")
     start_time = time.time() - elapsed
     warned_short_share = False
 
@@ -231,7 +231,7 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed)
+        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed, algo="ppo")
 
     return ac
 

@@ -244,7 +244,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     # Continue a stopped run, or start a new one
     if resume is not None:
-        state = restore(resume, logger, env, test_env, rng, replay_buffer, modules)
+        state = restore(resume, logger, env, test_env, rng, replay_buffer, modules, algo="sac")
         if state["obs"] is None:  # the episode in progress could not be restored
             obs, _ = env.reset()
         else:
@@ -318,6 +318,6 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
             # Everything needed to continue from here, written after the epoch's row
             save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
-                            ep_ret, ep_len, replay_buffer if save_buffer else None, modules)
+                            ep_ret, ep_len, replay_buffer if save_buffer else None, modules, algo="sac")
 
     return ac

@@ -200,7 +200,7 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     checkpointed = dict(ac=ac, vf_optimizer=vf_optimizer)
     start_epoch, elapsed = 0, 0.0
     if resume is not None:
-        start_epoch, elapsed = restore(resume, logger, env, checkpointed)
+        start_epoch, elapsed = restore(resume, logger, env, checkpointed, algo=algo)
     start_time = time.time() - elapsed
     warned_short_share = False
 
@@ -262,6 +262,6 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed)
+        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed, algo=algo)
 
     return ac
