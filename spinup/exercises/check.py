@@ -115,6 +115,21 @@ PPO_BUDGETS = {
 }
 
 
+def train_ppo_with_actor(actor, seed: int, budget: str, output_dir: str):
+    """Train PPO on InvertedPendulum-v5 with the policy class ``actor`` for the budget's epochs;
+    return each epoch's AverageEpRet (the learning tests calibrate the small budget with this)."""
+    from spinup.algos.ppo.ppo import ppo
+    from spinup.exercises.problem_set_1.exercise1_2_auxiliary import ExerciseActorCritic
+    from spinup.utils.envs import EnvFactory
+    from spinup.utils.plot import read_progress
+
+    b = PPO_BUDGETS[budget]
+    ppo(EnvFactory("InvertedPendulum-v5"), actor_critic=ExerciseActorCritic,
+        ac_kwargs=dict(hidden_sizes=(64,), actor=actor), seed=seed, steps_per_epoch=b["steps_per_epoch"],
+        epochs=b["epochs"], logger_kwargs=dict(output_dir=output_dir), save_freq=b["epochs"])
+    return read_progress(os.path.join(output_dir, "progress.txt"))["AverageEpRet"].to_numpy()
+
+
 def check_1_2(module, args, extra):
     import numpy as np
     import torch
@@ -171,21 +186,13 @@ def check_1_2(module, args, extra):
                           "(see exercise 1.1).")
 
     # 4. train PPO with it
-    from spinup.algos.ppo.ppo import ppo
-    from spinup.exercises.problem_set_1.exercise1_2_auxiliary import ExerciseActorCritic
-    from spinup.utils.envs import EnvFactory
-    from spinup.utils.plot import read_progress
     from spinup.utils.run_utils import setup_logger_kwargs
 
     budget = PPO_BUDGETS[args.budget]
     logger_kwargs = setup_logger_kwargs(f"ex1-2-{args.budget}", args.seed, datestamp=True)
     print(colorize(f"\nThe pieces work. Now training PPO with your policy on InvertedPendulum-v5 "
                    f"({budget['epochs']} epochs of {budget['steps_per_epoch']} steps)...\n", "cyan", bold=True))
-    ppo(EnvFactory("InvertedPendulum-v5"), actor_critic=ExerciseActorCritic,
-        ac_kwargs=dict(hidden_sizes=(64,), actor=module.MLPGaussianActor), seed=args.seed,
-        steps_per_epoch=budget["steps_per_epoch"], epochs=budget["epochs"], logger_kwargs=logger_kwargs,
-        save_freq=budget["epochs"])
-    returns = read_progress(os.path.join(logger_kwargs["output_dir"], "progress.txt"))["AverageEpRet"].to_numpy()
+    returns = train_ppo_with_actor(module.MLPGaussianActor, args.seed, args.budget, logger_kwargs["output_dir"])
     last = returns[-budget["last"]:]
     summary = (f"Average episode return over the last {budget['last']} epochs: {np.mean(last):.1f} "
                f"(the bar is {budget['bar']:.0f}, or 1000 reached); best epoch {np.max(last):.1f}.\n"
