@@ -156,11 +156,62 @@ def test_1_3_solution_trains(capsys):
 
 @pytest.mark.slow
 def test_2_2_sweep_runs_and_plots(capsys, _data_dir):
-    rc, out, _ = run_check(capsys, "2.2", "--total_steps", "600", "--steps_per_epoch", "300", "--start_steps", "200")
+    rc, out, _ = run_check(capsys, "2.2", "--total_steps", "600", "--steps_per_epoch", "300", "--start_steps", "200",
+                           "-n", "1")
     assert rc == 0, out[-3000:]
     assert "ex2-2_ddpg_pendulum-v1_bug" in out and "AverageTestEpRet" in out
     assert len(list(_data_dir.glob("*_ex2-2.png"))) == 1
     assert len(list(_data_dir.glob("*ex2-2_ddpg_pendulum-v1*/*/progress.txt"))) == 2
+
+
+def test_2_x_small_budgets_run_several_seeds():
+    """The exercises page says the small budgets run several seeds: they do."""
+    from spinup.exercises.problem_set_2 import exercise2_1, exercise2_2
+
+    assert exercise2_1.BUDGETS["small"]["num_runs"] >= 3
+    assert exercise2_2.BUDGETS["small"]["num_runs"] >= 3
+
+
+def test_2_x_plot_shows_this_invocations_runs_only(_data_dir, monkeypatch):
+    """An earlier run of the same experiment on the same day shares the dated parent folder; the
+    plot must not average it into the new curves."""
+    import json
+
+    import spinup.utils.plot as plot
+    from spinup.exercises.problem_set_2 import plot_runs
+    from spinup.utils.run_utils import ExperimentResult
+
+    parent = _data_dir / "2026-01-01_ex2-1_hopper-v5_v0"
+    for name in ("earlier_s0", "now_s0"):
+        run = parent / name
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"exp_name": "ex2-1_hopper-v5_v0"}))
+        (run / "progress.txt").write_text("Epoch\tTotalEnvInteracts\tAverageEpRet\n0\t10\t1.0\n1\t20\t2.0\n")
+    plotted = []
+    monkeypatch.setattr(plot, "make_plots", lambda folders, **kw: plotted.extend(folders) or [kw["save"]])
+    now = ExperimentResult(exp_name="ex2-1_hopper-v5_v0", output_dir=str(parent / "now_s0"), status="ok",
+                           returncode=0, wall_time=1.0)
+    assert plot_runs([now], str(_data_dir / "p.png")) == [str(_data_dir / "p.png")]
+    assert [Path(f).name for f in plotted] == ["now_s0"]
+    assert all(f.endswith("/") for f in plotted)  # a folder taken as it is, not a name prefix
+    assert len(plot.get_all_datasets(plotted)) == 1  # and the plotter reads that one run only
+
+
+def test_2_x_runs_share_the_cores(monkeypatch):
+    """Two runs side by side on two cores get one thread each; a user's own setting is kept."""
+    import os
+
+    from spinup.exercises.problem_set_2 import threads_per_run
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with threads_per_run(2):
+        assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    with threads_per_run(2):
+        assert os.environ["OMP_NUM_THREADS"] == "2"
 
 
 def test_2_2_bugged_critic_gives_a_matrix_loss():
@@ -181,7 +232,8 @@ def test_2_2_bugged_critic_gives_a_matrix_loss():
 @pytest.mark.slow
 def test_2_1_sweep_runs_and_plots(capsys, _data_dir):
     pytest.importorskip("spinup.algos.trpo.trpo")
-    rc, out, _ = run_check(capsys, "2.1", "--env", "InvertedPendulum-v5", "--epochs", "2", "--steps_per_epoch", "400")
+    rc, out, _ = run_check(capsys, "2.1", "--env", "InvertedPendulum-v5", "--epochs", "2", "--steps_per_epoch", "400",
+                           "-n", "1")
     assert rc == 0, out[-3000:]
     assert "ex2-1_invertedpendulum-v5_v0" in out and "ex2-1_invertedpendulum-v5_v80" in out
     assert len(list(_data_dir.glob("*_ex2-1.png"))) == 1
