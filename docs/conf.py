@@ -7,6 +7,12 @@ Build (offline; the maths is rendered by a MathJax copy bundled with sphinx-math
 Then check in a headless browser that every equation rendered:
 
     python docs/check_render.py docs/_build/html
+
+The figures are committed; they are redrawn by scripts next to them (run these after changing a
+drawing or after committing new benchmark results, and commit what they write):
+
+    python docs/figures/make_figures.py     # the diagrams of the introduction (SVG)
+    python docs/make_bench_pages.py         # docs/benchmarks/*.md and their plots
 """
 
 import os
