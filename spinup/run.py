@@ -478,10 +478,33 @@ def check_variants(fn, grid, flags: dict[str, Flag], num_cpu) -> None:
     (``batch_size <= replay_size``), ``ac_kwargs`` against the actor-critic, ``--env_kwargs:KEY``
     against the environment (built once with them), and ``--cpu`` against ``steps_per_epoch``."""
     names = cli_names(flags)
+    spaces_checked = set()
     for variant in grid.variants():
         validation.check_arguments(fn, variant, convert=True, names=names, cli=True)
         steps = variant.get("steps_per_epoch", validation.default_of(fn, "steps_per_epoch"))
         validation.check_num_cpu(num_cpu, steps, name=names.get("num_cpu", "--cpu"))
+        check_spaces_before_launch(fn, variant, spaces_checked)
+
+
+def check_spaces_before_launch(fn, variant: dict, checked: set) -> None:
+    """The environment's spaces suit the algorithm (``ddpg`` on CartPole is refused here, before a
+    folder is written). Each environment is built once."""
+    from spinup.algos import ALGOS, check_spaces
+    from spinup.utils.envs import EnvFactory
+
+    if fn.__name__ not in ALGOS or "env_name" not in variant:
+        return
+    env_kwargs = variant.get("env_kwargs") or {}
+    key = repr((variant["env_name"], sorted(env_kwargs.items()), variant.get("env_pkg")))
+    default_ac = "actor_critic" not in variant
+    if (key, default_ac) in checked:
+        return
+    env = EnvFactory(variant["env_name"], env_kwargs, variant.get("env_pkg"))()
+    try:
+        check_spaces(fn.__name__, env.observation_space, env.action_space, default_ac)
+    finally:
+        env.close()
+    checked.add((key, default_ac))
 
 
 def check_resume(flags: dict[str, Flag], num_variants: int) -> None:
