@@ -326,19 +326,25 @@ class Logger:
 
     # -- model snapshots ------------------------------------------------------------------------
 
-    def setup_pytorch_saver(self, what_to_save: torch.nn.Module, ctor_kwargs: dict | None = None) -> None:
+    def setup_pytorch_saver(self, what_to_save, ctor_kwargs: dict | None = None) -> None:
         """Register the module whose weights :meth:`save_state` writes.
 
         Args:
-            what_to_save: the model (normally the actor-critic ``ac``).
+            what_to_save: the model (normally the actor-critic ``ac``), or a dict of modules
+                (``{'pi': pi, 'q': q}``), whose weights are then saved as a dict of state dicts.
             ctor_kwargs: the keyword arguments it was built with besides the observation and
                 action spaces (normally ``ac_kwargs``), recorded so the model can be rebuilt.
         """
+        if isinstance(what_to_save, torch.nn.Module):
+            meta = {"class": qualified_name(type(what_to_save)), "kwargs": encode_kwargs(dict(ctor_kwargs or {}))}
+        elif (isinstance(what_to_save, dict) and what_to_save
+              and all(isinstance(k, str) and isinstance(m, torch.nn.Module) for k, m in what_to_save.items())):
+            meta = {"modules": {k: qualified_name(type(m)) for k, m in what_to_save.items()}}
+        else:
+            raise UserError(f"setup_pytorch_saver takes a torch.nn.Module or a dict of them (e.g. "
+                            f"{{'pi': ac.pi, 'q': ac.q}}), not {type(what_to_save).__name__}.")
         self._saver_module = what_to_save
-        self._saver_meta = {
-            "class": qualified_name(type(what_to_save)),
-            "kwargs": encode_kwargs(dict(ctor_kwargs or {})),
-        }
+        self._saver_meta = meta
 
     def save_state(self, state_dict: dict, itr: int | None = None) -> None:
         """Save a snapshot of the registered model: weights and how to rebuild it and its env.
@@ -346,15 +352,20 @@ class Logger:
         Writes ``pyt_save/model.pt`` (the model's ``state_dict``) and ``pyt_save/model.json``
         (its class, constructor kwargs and the environment's spec). With ``snapshots=True`` and
         an ``itr``, also keeps ``pyt_save/model<itr>.pt``. Rank 0 only; every write is atomic.
+        Without a model registered by :meth:`setup_pytorch_saver` it raises
+        :class:`~spinup.utils.errors.UserError` rather than write nothing.
 
         Args:
             state_dict: normally ``{'env': env}``; the environment's spec is recorded so that
                 ``test_policy`` can rebuild it. Other JSON-able entries are recorded as they are.
             itr: the epoch (or other counter) of this snapshot.
         """
+        if self._saver_module is None:
+            raise UserError("save_state: no model to save. Call logger.setup_pytorch_saver(model) "
+                            "first (a torch.nn.Module, or a dict of them).")
         if self._resuming is None:
             self._check_new_run()
-        if proc_id() != 0 or self._saver_module is None:
+        if proc_id() != 0:
             return
         meta = dict(self._saver_meta)
         extra = dict(state_dict or {})
@@ -366,13 +377,21 @@ class Logger:
             meta["action_space"] = str(env.action_space)
         meta["extra"] = convert_json(extra)
         folder = osp.join(self.output_dir, "pyt_save")
-        weights = {k: v.detach().cpu().clone() for k, v in self._saver_module.state_dict().items()}
+        if isinstance(self._saver_module, dict):
+            weights = {name: _cpu_weights(m) for name, m in self._saver_module.items()}
+        else:
+            weights = _cpu_weights(self._saver_module)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             atomic_torch_save(weights, osp.join(folder, "model.pt"))
             if self.snapshots and itr is not None:
                 atomic_torch_save(weights, osp.join(folder, f"model{itr}.pt"))
         atomic_write_text(osp.join(folder, "model.json"), json.dumps(meta, indent=2, sort_keys=True))
+
+
+def _cpu_weights(module: torch.nn.Module) -> dict:
+    """A copy of ``module``'s state dict on the CPU, detached."""
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
 def _float_or_none(val) -> float | None:

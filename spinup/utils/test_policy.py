@@ -6,7 +6,8 @@ Command line::
 
 From Python::
 
-    env, get_action = load_policy_and_env(DIR)
+    ac = spinup.load_policy(DIR)                  # the saved model; ac.act(obs_tensor) acts
+    env, get_action = load_policy_and_env(DIR)    # or the model and its environment, rebuilt
     run_policy(env, get_action)
 
 ``DIR`` is the folder of one run (the one holding ``progress.txt`` and ``pyt_save/``). The model
@@ -27,8 +28,11 @@ import inspect
 import json
 import os
 import os.path as osp
+import pickletools
 import re
 import sys
+import warnings
+import zipfile
 
 from spinup.utils.errors import UserError
 
@@ -128,6 +132,7 @@ def read_model_meta(fpath: str) -> dict:
     """``pyt_save/model.json``: the model's class and kwargs and the environment's spec."""
     path = osp.join(fpath, "pyt_save", "model.json")
     if not osp.isfile(path):
+        _refuse_pickled_model(fpath)
         raise UserError(
             f"test_policy: {path} is missing, so the model cannot be rebuilt. It is written with "
             "model.pt by spinup's Logger.save_state; runs saved by other versions cannot be loaded."
@@ -188,22 +193,69 @@ def make_env_from_spec(spec: dict | None, render_mode: str | None = None, env_pk
         ) from None
 
 
-def load_pytorch_policy(fpath: str, itr="last", deterministic: bool = False, env=None):
-    """Rebuild the saved model and return ``get_action(obs) -> action``.
+def pickled_classes(path: str) -> list[str]:
+    """The classes that unpickling the ``torch.save`` file ``path`` would import, in the order the
+    pickle names them (so the saved object's own class first), leaving out what a file of weights
+    holds (tensors, storages, ``OrderedDict``): empty for a file of weights. Found by reading the
+    pickle's opcodes, never by running them. Reads the zip format and the older one of torch < 1.6,
+    in which the original Spinning Up saved its models."""
+    found = []
 
-    The model is ``cls(env.observation_space, env.action_space, **kwargs)`` with the class and
-    kwargs from ``model.json``; only classes under ``spinup`` and ``torch`` are imported.
-    ``deterministic=True`` asks the model's ``act`` for its deterministic action (the mean of a
-    Gaussian policy, the most likely discrete action) when ``act`` has that option.
-    """
-    import torch
+    def scan(f) -> None:
+        strings = []
+        for op, arg, _ in pickletools.genops(f):
+            if op.name == "GLOBAL":
+                found.append(arg.replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(".".join(strings[-2:]))
+            elif isinstance(arg, str):
+                strings.append(arg)
 
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                name = next(n for n in archive.namelist() if n == "data.pkl" or n.endswith("/data.pkl"))
+                with archive.open(name) as f:
+                    scan(f)
+        else:
+            with open(path, "rb") as f:
+                for _ in range(4):  # magic number, protocol, system info, then the object itself
+                    scan(f)
+    except Exception:  # the end of the pickles, or not a pickle at all
+        pass
+    weights = ("collections.OrderedDict", "torch._utils.", "builtins.")
+    return [n for n in found if not n.startswith(weights) and not n.endswith("Storage")]
+
+
+def _refuse_pickled_model(fpath: str) -> None:
+    """If the run's model file is a pickled module (the original Spinning Up's ``model.pt``),
+    raise a :class:`UserError` saying why it is not loaded and what to do."""
+    folder = osp.join(fpath, "pyt_save")
+    names = sorted(os.listdir(folder)) if osp.isdir(folder) else []
+    files = [osp.join(folder, n) for n in names if n.startswith("model") and n.endswith(".pt")]
+    for path in files[:1]:
+        classes = pickled_classes(path)
+        if classes:
+            raise UserError(
+                f"{path} is a pickled {classes[0]}: the original Spinning Up saved whole modules "
+                "for torch.load, and spinup never unpickles (unpickling can run any code), so this "
+                "run cannot be loaded. Train it again with spinup, whose runs load with "
+                "spinup.load_policy(run_dir).")
+
+
+def _rebuild_model(model_file: str, meta: dict, env):
+    """The model saved in ``model_file``: ``cls(env.observation_space, env.action_space,
+    **kwargs)`` with the class and kwargs of ``meta`` (``model.json``), its weights loaded with
+    ``weights_only=True``, in eval mode. Only classes under ``spinup`` and ``torch`` are imported."""
     from spinup.utils.checkpoint import safe_torch_load
     from spinup.utils.serialization_utils import decode_kwargs, resolve_dotted
 
-    model_file = find_model_file(fpath, itr)
-    meta = read_model_meta(fpath)
-    print(f"Loading from {model_file}")
+    if "modules" in meta:  # Logger.setup_pytorch_saver({'pi': ..., 'q': ...})
+        names = list(meta["modules"])
+        raise UserError(
+            f"{model_file} holds a dict of modules ({', '.join(names)}), not one model with act(); "
+            f"build them and load each with module.load_state_dict(torch.load('{model_file}', "
+            f"weights_only=True)['{names[0]}']).")
     try:
         cls = resolve_dotted(meta["class"])
         kwargs = decode_kwargs(meta.get("kwargs") or {})
@@ -219,7 +271,54 @@ def load_pytorch_policy(fpath: str, itr="last", deterministic: bool = False, env
         model.load_state_dict(state)
     except RuntimeError as e:
         raise UserError(f"test_policy: the weights in {model_file} do not fit {meta['class']}: {e}") from None
-    model.eval()
+    return model.eval()
+
+
+def load_policy(fpath: str, itr="last", env=None, env_pkg: str | None = None):
+    """The agent saved by a run, ready to act: ``ac = spinup.load_policy(run_dir)``.
+
+    What the original Spinning Up's ``ac = torch.load('<run_dir>/pyt_save/model.pt')`` gave,
+    without unpickling anything: the model is rebuilt from ``pyt_save/model.json`` (its class
+    and constructor arguments) and its weights are loaded with ``weights_only=True``. Act with
+    ``ac.act(torch.as_tensor(obs, dtype=torch.float32))``, which returns a NumPy action (SAC's
+    also takes ``deterministic=True``).
+
+    Args:
+        fpath: the folder of one run (holding ``pyt_save/``).
+        itr: which snapshot: ``'last'`` (default) or the number N of ``model<N>.pt``.
+        env: an environment with the run's observation and action spaces. Default: the run's
+            own environment, rebuilt from its record (and closed again).
+        env_pkg: a package to import so that the run's environment id is registered.
+
+    Returns:
+        The model (a ``torch.nn.Module``, in eval mode).
+    """
+    model_file = find_model_file(fpath, itr)
+    meta = read_model_meta(fpath)
+    if env is not None:
+        return _rebuild_model(model_file, meta, env)
+    built = make_env_from_spec(meta.get("env"), render_mode=None, env_pkg=env_pkg)
+    try:
+        return _rebuild_model(model_file, meta, built)
+    finally:
+        built.close()
+
+
+def load_pytorch_policy(fpath: str, itr="last", deterministic: bool = False, env=None):
+    """Rebuild the saved model and return ``get_action(obs) -> action``.
+
+    The model is ``cls(env.observation_space, env.action_space, **kwargs)`` with the class and
+    kwargs from ``model.json``; only classes under ``spinup`` and ``torch`` are imported.
+    ``deterministic=True`` asks the model's ``act`` for its deterministic action (the mean of a
+    Gaussian policy, the most likely discrete action) when ``act`` has that option.
+    """
+    import torch
+
+    model_file = find_model_file(fpath, itr)
+    meta = read_model_meta(fpath)
+    print(f"Loading from {model_file}")
+    model = _rebuild_model(model_file, meta, env)
+    cls = type(model)
 
     # Without -d, act() keeps its own default (sampling for PPO and SAC, as in training).
     act_kwargs = {}
@@ -333,7 +432,8 @@ def run_policy(env, get_action, max_ep_len=None, num_episodes=100, render=True, 
         max_ep_len: cut episodes off after this many steps (None or 0: only the env's own limit).
         num_episodes: how many episodes to run.
         render: show the episodes in a window (needs an env made with ``render_mode='human'``,
-            which draws each step itself at the environment's ``render_fps``).
+            which draws each step itself at the environment's ``render_fps``). An env made
+            without it (a plain ``gym.make(id)``) runs its episodes unseen, with a warning.
         video: a file (``.mp4`` or ``.gif``) to record the episodes into instead (needs
             ``render_mode='rgb_array'``). Every frame is recorded, the final one included.
         fps: frames per second of the video. Default: the environment's ``render_fps``, else 30.
@@ -352,11 +452,13 @@ def run_policy(env, get_action, max_ep_len=None, num_episodes=100, render=True, 
                             "load_policy_and_env(..., render_mode='rgb_array').")
         render = False
     elif render and env.render_mode != "human":
-        if not has_display():
-            raise UserError("test_policy: there is no display to show the episodes in (DISPLAY is not "
-                            "set). Run with -nr (no rendering) or record them with --video out.mp4.")
-        raise UserError(f"test_policy: showing episodes needs an environment made with "
-                        f"render_mode='human', not {env.render_mode!r}.")
+        # A Gymnasium environment draws only in the mode it was made with (gym.make(id) draws
+        # nothing): run the episodes anyway, as the original's run_policy did with its env.
+        warnings.warn(f"run_policy: the environment was made with render_mode={env.render_mode!r}, "
+                      "so the episodes are not shown; to watch them, make it with "
+                      "gym.make(id, render_mode='human') or pass render=False to silence this.",
+                      UserWarning, stacklevel=2)
+        render = False
     max_ep_len = max_ep_len or None
     writer = None
     bar = None
