@@ -256,11 +256,12 @@ def frozen(module: nn.Module):
 def run_test_episodes(test_env, act, num_episodes: int, max_ep_len: int, logger) -> None:
     """Run ``num_episodes`` episodes on ``test_env`` choosing actions with ``act(obs)`` (normally
     the deterministic policy), each capped at ``max_ep_len`` steps; store ``TestEpRet`` and
-    ``TestEpLen`` in ``logger`` for each."""
+    ``TestEpLen`` in ``logger`` for each. ``act`` receives the observation as a float32 tensor,
+    as an actor-critic's ``act`` does."""
     for _ in range(num_episodes):
         (obs, _), done, ep_ret, ep_len = test_env.reset(), False, 0.0, 0
         while not done:
-            obs, rew, terminated, truncated, _ = test_env.step(act(obs))
+            obs, rew, terminated, truncated, _ = test_env.step(act(torch.as_tensor(obs, dtype=torch.float32)))
             ep_ret += rew
             ep_len += 1
             done = terminated or truncated or ep_len == max_ep_len

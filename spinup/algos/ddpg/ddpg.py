@@ -41,11 +41,20 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
             observation space must be a Box (of any shape; observations are flattened) and the
             action space a Box with finite bounds (any bounds, per dimension). For discrete
             actions use DQN or SAC.
-        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns
-            actions within the bounds, shape ``[batch, act_dim]``), a ``q`` module (``q(obs, act)``
-            returns Q-values of shape ``[batch]``) and ``act(obs)`` returning μ(s) as numpy for
-            one observation. Called as ``actor_critic(observation_space, action_space,
-            **ac_kwargs)``. Default :class:`spinup.algos.ddpg.core.MLPActorCritic`.
+        actor_critic: The constructor of the actor-critic, called once as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
+            environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
+            networks) of which DDPG uses only the following (tensors are float32; in batches,
+            observations are flattened to ``[batch, obs_dim]``):
+
+            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, obs_dim]`` to actions
+              within the action space's bounds, ``[batch, act_dim]``.
+            - ``q``: a module; ``q(obs, act)`` returns Q-values, ``[batch]``.
+            - ``act(obs)``: for one observation (a tensor of the observation space's shape),
+              without gradients, μ(s) as a NumPy array of the action space's shape; DDPG adds
+              the exploration noise.
+
+            Default :class:`spinup.algos.ddpg.core.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=torch.nn.ReLU)`` (the default).
         seed (int): Seed for the random number generators (Python, NumPy, torch, the
@@ -132,7 +141,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    obs_dim = ac.obs_dim
+    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
     act_dim = int(np.prod(env.action_space.shape))
     replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
 
@@ -179,7 +188,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         logger.store(LossQ=loss_q.item(), QVals=q_vals, LossPi=loss_pi.item())
 
     def get_action(obs, noise_std):
-        act = ac.act(obs)
+        act = ac.act(torch.as_tensor(obs, dtype=torch.float32))
         act += noise_std * rng.standard_normal(act.shape)
         return np.clip(act, act_low, act_high)
 

@@ -45,13 +45,18 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             be a Box (of any shape; it is flattened) and its action space Discrete. For
             continuous actions use SAC, TD3 or DDPG.
 
-        actor_critic: The constructor of the Q-network, called as
-            ``actor_critic(observation_space, action_space, **ac_kwargs)``. Its ``forward(obs)``
-            takes a batch of flattened observations and returns the Q-values of every action,
-            shape ``(batch, n_actions)``; its ``act(obs)`` returns the greedy action for one
-            observation; its ``obs_dim`` is the size of a flattened observation.
-            Default ``core.MLPQNetwork``.
+        actor_critic: The constructor of the Q-network, called once as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
+            environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
+            network) of which DQN uses only the following (tensors are float32):
 
+            - ``q_net(obs)``: maps observations, flattened to ``[batch, obs_dim]``, to the
+              Q-values of every action, ``[batch, n_actions]``.
+            - ``act(obs)``: for one observation (a tensor of the observation space's shape),
+              without gradients, the greedy action, an int of the Discrete space (its ``start``
+              included); DQN adds the ε-greedy exploration.
+
+            Default ``core.MLPQNetwork``.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=nn.ReLU)`` (the default).
 
@@ -162,7 +167,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_params))
 
     # Experience buffer (actions are stored as indices 0..n-1)
-    replay_buffer = ReplayBuffer(q_net.obs_dim, 0, replay_size)
+    replay_buffer = ReplayBuffer(int(np.prod(env.observation_space.shape)), 0, replay_size)
 
     # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
     def compute_loss_q(data):
@@ -198,7 +203,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     def get_action(obs, eps):
         if rng.random() < eps:
             return int(rng.integers(n_actions)) + act_start
-        return q_net.act(obs)
+        return q_net.act(torch.as_tensor(obs, dtype=torch.float32))
 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs

@@ -8,6 +8,7 @@ import time
 from copy import deepcopy
 from typing import Literal
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -49,13 +50,27 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         env_fn: A function that creates a copy of the environment (Gymnasium API). The
             observation space must be a Box (of any shape; observations are flattened); the
             action space a Box with finite bounds (any bounds, per dimension) or Discrete.
-        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns a
-            sampled action and its log-probability; for discrete actions also ``pi.probs(obs)``
-            returning ``π(·|s)`` and ``log π(·|s)``), a ``q`` module holding both Q-functions
-            (``q(obs, act)`` returns shape ``[2, batch]``; for discrete actions ``q(obs)``
-            returns ``[2, batch, n_actions]``), ``act(obs, deterministic)`` for one observation
-            and a ``discrete`` flag. Called as ``actor_critic(observation_space, action_space,
-            **ac_kwargs)``. Default :class:`spinup.algos.sac.core.MLPActorCritic`.
+        actor_critic: The constructor of the actor-critic, called once as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
+            environment's spaces. It returns a ``torch.nn.Module`` of which SAC uses only the
+            following (tensors are float32; in batches, observations are flattened to
+            ``[batch, obs_dim]``):
+
+            - ``pi``: a module; ``pi(obs)`` returns ``(act, logp)``: actions sampled with the
+              reparameterisation trick, within the bounds, ``[batch, act_dim]``, and their
+              log-probabilities, ``[batch]``. For a Discrete action space ``pi.probs(obs)`` is
+              used instead: ``(probs, logp_all)``, ``π(·|s)`` and ``log π(·|s)``, each
+              ``[batch, n_actions]``.
+            - ``q``: a module holding both Q-functions (deep-copied for the target networks);
+              ``q(obs, act)`` returns Q1 and Q2 stacked, ``[2, batch]``. For a Discrete action
+              space ``act`` holds action indices, ``[batch]``, and ``q(obs)`` returns every
+              action's values, ``[2, batch, n_actions]``.
+            - ``act(obs, deterministic=False)``: for one observation (a tensor of the
+              observation space's shape), without gradients, an action: a NumPy array of the
+              action space's shape, or an int of the Discrete space (its ``start`` included).
+              The test episodes ask for ``deterministic=True`` (e.g. the mean action).
+
+            Default :class:`spinup.algos.sac.core.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=torch.nn.ReLU)`` (the default).
         seed (int): Seed for the random number generators (Python, NumPy, torch, the
@@ -149,9 +164,10 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     logger.log("\nNumber of parameters: \t pi: %d, \t q1 and q2: %d\n" % var_counts)
 
     # Experience buffer (a discrete action is stored as its index 0..n-1)
-    obs_dim = ac.obs_dim
-    act_dim = 0 if ac.discrete else int(np.prod(env.action_space.shape))
-    act_start = ac.act_start if ac.discrete else 0
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
+    act_dim = 0 if discrete else int(np.prod(env.action_space.shape))
+    act_start = int(env.action_space.start) if discrete else 0
     replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
 
     # The entropy coefficient: fixed, or learned (as log α) toward the target entropy
@@ -171,7 +187,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
         q = ac.q(obs, act)  # [2, batch]: Q1 and Q2 in one fused call
         with torch.no_grad():
-            if ac.discrete:
+            if discrete:
                 target = core.discrete_sac_target(rew, next_obs, terminated, ac.pi.probs, q_targ, alpha, gamma)
             else:
                 target = core.sac_target(rew, next_obs, terminated, ac.pi, q_targ, alpha, gamma)
@@ -181,7 +197,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     # Set up function for computing SAC pi loss; also returns log π for the α step and the log
     def compute_loss_pi(data, alpha):
         obs = data["obs"]
-        if ac.discrete:
+        if discrete:
             # The expectation over actions is an exact sum: Σ_a π(a|s) (α log π(a|s) − min Q(s, a))
             probs, logp_all = ac.pi.probs(obs)
             with torch.no_grad():
@@ -232,7 +248,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                      LossPi=loss_pi.item(), LogPi=logp_pi.numpy())
 
     def get_action(obs, deterministic=False):
-        return ac.act(obs, deterministic)
+        return ac.act(torch.as_tensor(obs, dtype=torch.float32), deterministic)
 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs

@@ -43,12 +43,22 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             observation space must be a Box (of any shape; observations are flattened) and the
             action space a Box with finite bounds (any bounds, per dimension). For discrete
             actions use DQN or SAC.
-        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs)`` returns
-            actions within the bounds, shape ``[batch, act_dim]``), a ``q`` module holding both
-            Q-functions (``q(obs, act)`` returns shape ``[2, batch]``; ``q(obs, act,
-            members=slice(0, 1))`` Q1 only) and ``act(obs)`` returning μ(s) as numpy for one
-            observation. Called as ``actor_critic(observation_space, action_space,
-            **ac_kwargs)``. Default :class:`spinup.algos.td3.core.MLPActorCritic`.
+        actor_critic: The constructor of the actor-critic, called once as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
+            environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
+            networks) of which TD3 uses only the following (tensors are float32; in batches,
+            observations are flattened to ``[batch, obs_dim]``):
+
+            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, obs_dim]`` to actions
+              within the action space's bounds, ``[batch, act_dim]``.
+            - ``q``: a module holding both Q-functions; ``q(obs, act)`` returns Q1 and Q2
+              stacked, ``[2, batch]``, and ``q(obs, act, members=slice(0, 1))`` Q1 alone,
+              ``[1, batch]``.
+            - ``act(obs)``: for one observation (a tensor of the observation space's shape),
+              without gradients, μ(s) as a NumPy array of the action space's shape; TD3 adds
+              the exploration noise.
+
+            Default :class:`spinup.algos.td3.core.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=torch.nn.ReLU)`` (the default).
         seed (int): Seed for the random number generators (Python, NumPy, torch, the
@@ -143,7 +153,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    obs_dim = ac.obs_dim
+    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
     act_dim = int(np.prod(env.action_space.shape))
     replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
 
@@ -193,7 +203,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             polyak_update(ac, ac_targ, polyak)
 
     def get_action(obs, noise_std):
-        act = ac.act(obs)
+        act = ac.act(torch.as_tensor(obs, dtype=torch.float32))
         act += noise_std * rng.standard_normal(act.shape)
         return np.clip(act, act_low, act_high)
 

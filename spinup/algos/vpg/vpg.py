@@ -27,11 +27,24 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         env_fn: A function that creates a copy of the environment (Gymnasium API). The
             environment must have a Box observation space (of any shape) and a Box or Discrete
             action space.
-        actor_critic: The constructor of a module with a ``pi`` module (``pi(obs, act)`` returns
-            the action distribution and the log-probability of ``act``), a ``v`` module (``v(obs)``
-            returns value estimates of shape ``[batch]``), and ``step(obs)`` returning numpy
-            ``(a, v, logp_a)``. It is called as ``actor_critic(observation_space, action_space,
-            **ac_kwargs)``. Default: :class:`spinup.algos.onpolicy.MLPActorCritic`.
+        actor_critic: The constructor of the actor-critic, called once as
+            ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
+            environment's spaces. It returns a ``torch.nn.Module`` of which VPG uses only
+            the following (tensors are float32; its ``state_dict`` is what is saved):
+
+            - ``pi``: a module; ``pi(obs, act)`` takes observations ``[batch, *obs_shape]``
+              and actions ``[batch, *act_shape]`` (for a Discrete space, action indices,
+              ``[batch]``) and returns ``(dist, logp)``: a ``torch.distributions``
+              distribution (its ``entropy()`` is logged) and the log-probabilities of ``act``,
+              ``[batch]``.
+            - ``v``: a module; ``v(obs)`` returns value estimates, ``[batch]``.
+            - ``step(obs)``: for one observation (a tensor of the observation space's shape),
+              without gradients, NumPy ``(a, v, logp_a)``: an action ``env.step`` accepts,
+              V(s) and log π(a|s).
+
+            ``act(obs)`` (a NumPy action for one observation) is not used in training; it is
+            what ``spinup.load_policy`` and ``test_policy`` call. Default:
+            :class:`spinup.algos.onpolicy.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(64, 64), activation=torch.nn.Tanh)``.
         seed (int): Seed for the random number generators (torch, numpy, the environment and its
