@@ -115,7 +115,7 @@ def run_command(argv: list[str]) -> int:
         print(inspect.getdoc(fn) or "(This algorithm has no docstring.)")
         return 0
     grid, run_kwargs = build_grid(algo, fn, args)
-    results = grid.run(fn, **run_kwargs)
+    results = grid.run(fn, check=False, **run_kwargs)
     return exit_status(results)
 
 
@@ -294,6 +294,8 @@ def parse_value(text: str):
     * Python literals (numbers, strings, lists, tuples, dicts, True/False/None) via
       ``ast.literal_eval``; also ``inf`` and ``nan``.
     * ``torch.X``, ``nn.X``, ``torch.nn.X`` (any depth): attributes of torch or torch.nn.
+    * The original Spinning Up's ``dict(hidden_sizes=[64], activation=torch.nn.ReLU)`` (and
+      ``{'activation': nn.ReLU}``): see :func:`parse_dict_form`.
     * Anything else stays a string, ``package.module:Name`` included: the check of the values
       (:func:`check_flag_values`) imports it only for an argument that takes a class or function.
     """
@@ -305,7 +307,50 @@ def parse_value(text: str):
         return float(text)
     if validation.TORCH_NAME.match(text):
         return resolve_torch_name(text)
+    if text.strip().startswith(("dict(", "{")):
+        return parse_dict_form(text)
     return text
+
+
+def parse_dict_form(text: str) -> dict:
+    """Read ``dict(key=value, ...)`` or ``{'key': value, ...}`` by walking its syntax tree, never
+    evaluating it. A value may be a literal (number, string, True/False/None), a list or tuple of
+    values, another such dict, or a torch name (``torch.nn.ReLU``, ``nn.Tanh``). Anything else
+    (a call, another name, an operator) is a :class:`UserError` of one line."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise UserError(f"Cannot read {text!r}: it is not a dict. Write it as "
+                        "\"dict(hidden_sizes=[64, 64], activation=torch.nn.ReLU)\".") from None
+    return _dict_from_node(node, text)
+
+
+def _dict_from_node(node, text: str) -> dict:
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args and all(k.arg is not None for k in node.keywords)):
+        return {k.arg: _value_from_node(k.value, text) for k in node.keywords}
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                          for k in node.keys):
+        return {k.value: _value_from_node(v, text) for k, v in zip(node.keys, node.values, strict=True)}
+    raise UserError(f"Cannot read {text!r}: {ast.unparse(node)} is not dict(key=value, ...) or "
+                    "{'key': value, ...}; spinup never evaluates code from the command line.")
+
+
+def _value_from_node(node, text: str):
+    if isinstance(node, ast.Dict) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                      and node.func.id == "dict"):
+        return _dict_from_node(node, text)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_value_from_node(item, text) for item in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, (ast.Name, ast.Attribute)) and validation.TORCH_NAME.match(ast.unparse(node)):
+        return resolve_torch_name(ast.unparse(node))
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise UserError(f"Cannot read {text!r}: {ast.unparse(node)} is not a number, string, "
+                        "True/False/None, list, tuple or torch name (such as torch.nn.ReLU); spinup "
+                        "never evaluates code from the command line.") from None
 
 
 def read_flags(args: list[str]) -> dict[str, Flag]:

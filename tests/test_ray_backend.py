@@ -32,7 +32,7 @@ def test_two_variants_on_a_local_ray_instance(monkeypatch, _data_dir):
     eg.add("fail", [False, True])
     eg.add("seed", 3)
 
-    results = eg.run(run_helpers.record_kwargs, backend="ray", parallel=2)
+    results = eg.run(run_helpers.record_kwargs, backend="ray", parallel=2, check=False)
 
     assert [r.exp_name for r in results] == ["onray", "onray_fai"]
     ok, failed = results

@@ -270,7 +270,7 @@ def test_grid_runs_in_sequence_past_a_failure(helpers_importable, _data_dir, cap
     eg = ExperimentGrid(name="seq")
     eg.add("fail", [True, False])
     eg.add("seed", [0, 1])
-    results = eg.run(run_helpers.record_kwargs)
+    results = eg.run(run_helpers.record_kwargs, check=False)
     assert [(r.exp_name, r.status) for r in results] == [
         ("seq_fai", "failed"), ("seq_fai", "failed"), ("seq", "ok"), ("seq", "ok")]
     assert os.path.isfile(_data_dir / "seq" / "seq_s1" / "received.json")
@@ -284,7 +284,7 @@ def test_grid_runs_in_parallel_with_log_files(helpers_importable, _data_dir, cap
     eg.add("env_name", "CartPole-v1", "", True)
     eg.add("fail", [False, True])
     eg.add("seed", [0, 1])
-    results = eg.run(run_helpers.record_kwargs, parallel=2, logger_options={"snapshots": True})
+    results = eg.run(run_helpers.record_kwargs, parallel=2, logger_options={"snapshots": True}, check=False)
     assert sorted(r.status for r in results) == ["failed", "failed", "ok", "ok"]
     for r in results:
         assert os.path.isfile(os.path.join(r.output_dir, "output.log")) and r.wall_time > 0

@@ -168,6 +168,21 @@ class ExperimentResult:
         return self.status == "ok"
 
 
+class ExperimentsFailed(RuntimeError):
+    """Raised by :meth:`ExperimentGrid.run` when an experiment failed, once every variant has run
+    and the summary is printed, so that a script running a grid exits with a non-zero status as
+    the command line does. ``results`` holds every variant's :class:`ExperimentResult`."""
+
+    def __init__(self, results: list[ExperimentResult]):
+        self.results = list(results)
+        failed = [r for r in self.results if not r.ok]
+        which = ", ".join(f"{r.exp_name} (exit status {r.returncode}, {r.output_dir})" for r in failed)
+        super().__init__(
+            f"{len(failed)} of {len(self.results)} experiments failed: {which}. Their errors are "
+            "printed above (or in output.log in their folders). To get every result back instead, "
+            "call ExperimentGrid.run(..., check=False).")
+
+
 def _resolve_num_cpu(num_cpu) -> int:
     """``num_cpu`` as a positive int (``'auto'`` is the number of physical cores)."""
     if num_cpu == "auto":
@@ -618,7 +633,8 @@ class ExperimentGrid:
         return [_unflatten(var) for var in self._flat_variants()]
 
     def run(self, thunk, num_cpu=1, data_dir=None, datestamp=False, parallel: int = 1, backend: str = "local",
-            logger_options: dict | None = None, address: str | None = None) -> list[ExperimentResult]:
+            logger_options: dict | None = None, address: str | None = None,
+            check: bool = True) -> list[ExperimentResult]:
         """Run every variant, each in its own process, and return how each ended.
 
         All variants are prepared (names, folders, checks) before anything is launched: every
@@ -629,7 +645,8 @@ class ExperimentGrid:
         written.
 
         A failing variant does not stop the others, in sequence or in parallel; the summary printed
-        at the end (for more than one variant) and returned says which failed.
+        at the end (for more than one variant) says which failed, and then, unless
+        ``check=False``, :class:`ExperimentsFailed` is raised.
 
         Args:
             thunk: the function to call (e.g. ``spinup.ppo``), or the name of a grid parameter
@@ -646,6 +663,10 @@ class ExperimentGrid:
             address: with ``backend='ray'``, the Ray cluster to connect to (``'auto'``, or
                 ``'ray://host:10001'``). Default None: start a local Ray instance with
                 ``parallel * num_cpu`` CPUs.
+            check: if True (the default) and an experiment failed, raise
+                :class:`ExperimentsFailed` (holding every result) after all have run, so that a
+                script running the grid exits with a non-zero status. With False, return the
+                results whatever happened.
 
         Returns:
             One :class:`ExperimentResult` per variant, in launch order.
@@ -678,6 +699,8 @@ class ExperimentGrid:
                     results = _run_in_parallel(experiments, parallel)
         if len(results) > 1 or parallel > 1 or backend == "ray":
             print(summary_text(results))
+        if check and not all(r.ok for r in results):
+            raise ExperimentsFailed(results)
         return results
 
     def _prepare_all(self, thunk, num_cpu, data_dir, datestamp, logger_options) -> list[Experiment]:
