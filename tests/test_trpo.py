@@ -158,7 +158,7 @@ def test_outputs_columns_and_npg(tmp_path):
                  epochs=2, train_v_iters=2, ac_kwargs=dict(hidden_sizes=(16,)))
     assert "BacktrackIters" not in npg.columns
     assert (npg["KL"] > 0).all()
-    with pytest.raises(UserError, match="'trpo' or 'npg'"):
+    with pytest.raises(UserError, match="'trpo', 'npg'"):
         run(tmp_path, lambda: gym.make("CartPole-v1"), name="bad", algo="TRPO")
 
 

@@ -11,7 +11,6 @@ from torch.optim import Adam
 
 from spinup.algos.onpolicy import restore, save_checkpoint, warn_if_no_episode_finished
 from spinup.algos.trpo import core
-from spinup.utils.errors import UserError
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import (
     mpi_avg_grads,
@@ -104,8 +103,6 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     """
     check_arguments(trpo, locals())  # types and ranges, before anything is written
     config = dict(locals())
-    if algo not in ("trpo", "npg"):
-        raise UserError(f"algo must be 'trpo' or 'npg', not {algo!r}.")
 
     # Special function to avoid certain slowdowns from PyTorch + MPI combo.
     setup_pytorch_for_mpi()
