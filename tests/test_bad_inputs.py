@@ -179,6 +179,7 @@ CASES: dict[str, Bad] = {
     # -- the launch ---------------------------------------------------------------------------
     "data_dir is a file": Bad(PPO + ["--data_dir", "{tmp}/a_file"], ("--data_dir", "a_file"), prepare=a_file),
     "data_dir below a file": Bad(PPO + ["--data_dir", "{tmp}/a_file/data"], ("--data_dir",), prepare=a_file),
+    "data_dir where nothing can be written": Bad(PPO + ["--data_dir", "/proc/spinup-data"], ("--data_dir", "/proc")),
     "exp_name climbs out": Bad(PPO + ["--exp_name", "../../etc"], ("--exp_name", "../../etc")),
     "exp_name is absolute": Bad(PPO + ["--exp_name", "/tmp/elsewhere"], ("--exp_name", "/tmp/elsewhere")),
     "far too many processes": Bad(PPO + ["--cpu", "100000"], ("--cpu", "100000")),

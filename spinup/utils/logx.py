@@ -122,7 +122,11 @@ class Logger:
         self._lock = None
         if proc_id() == 0:
             self.output_dir = output_dir or osp.join(tempfile.gettempdir(), "experiments", str(int(time.time())))
-            os.makedirs(self.output_dir, exist_ok=True)
+            try:
+                os.makedirs(self.output_dir, exist_ok=True)
+            except OSError as e:
+                raise UserError(f"Could not make the output folder {self.output_dir}: {e.strerror or e}. "
+                                "Choose another folder (--data_dir, or output_dir in logger_kwargs).") from None
             self._lock = lock_run_dir(self.output_dir)  # UserError if another process writes here
             self._previous_run = run_contents(self.output_dir)
             self.output_path = osp.join(self.output_dir, output_fname)

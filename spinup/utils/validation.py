@@ -30,6 +30,7 @@ import numbers
 import os
 import os.path as osp
 import re
+import tempfile
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -643,8 +644,29 @@ def check_exp_name(exp_name, name: str = "exp_name") -> str:
     return exp_name
 
 
-def _writable(folder: str) -> bool:
-    return os.access(folder, os.W_OK | os.X_OK)
+def _can_write_in(path: str) -> str | None:
+    """None if a file can be written in ``path`` (made if missing), else why not. Tried for real,
+    not judged from permissions (root passes every permission check, yet cannot write in /proc),
+    and the folders made for the try are removed again."""
+    made = []
+    probe = path
+    while not osp.exists(probe):
+        made.append(probe)
+        probe = osp.dirname(probe)
+    try:
+        for folder in reversed(made):
+            os.mkdir(folder)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        return e.strerror or str(e)
+    finally:
+        for folder in made:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+    return None
 
 
 def check_data_dir(data_dir, name: str = "data_dir") -> str:
@@ -663,8 +685,9 @@ def check_data_dir(data_dir, name: str = "data_dir") -> str:
     expected = "a folder you can write to (or one that can be made)"
     if not osp.isdir(probe):
         raise invalid(name, os.fspath(data_dir), expected, note=f"{probe} is a file, not a folder.")
-    if not _writable(probe):
-        raise invalid(name, os.fspath(data_dir), expected, note=f"{probe} is not writable.")
+    why = _can_write_in(path)
+    if why is not None:
+        raise invalid(name, os.fspath(data_dir), expected, note=f"Writing in {path} failed: {why}.")
     return path
 
 
