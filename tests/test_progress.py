@@ -96,8 +96,9 @@ def test_logger_shows_the_line_from_the_config(tmp_path, capsys, monkeypatch):
     assert len(lines) == 2 and "epoch 2/3" in lines[-1] and "steps/s" in lines[-1]
     # A resumed run counts on from the rows it keeps.
     logger.output_file.close()
+    del logger  # (its lock on the folder goes with it)
     resumed = EpochLogger(output_dir=str(tmp_path / "run"))
-    resumed.save_config(dict(epochs=3, seed=0))
+    resumed.save_config(dict(epochs=3, seed=0, resume=str(tmp_path / "run")))
     resumed.restore_progress(2)
     _epochs(resumed, 1, start=2)
     assert "epoch 3/3" in capsys.readouterr().out
