@@ -230,12 +230,12 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
     LearningCase(
         "ppo_cartpole", "tests/test_ppo.py::test_ppo_learns_cartpole",
         train_algo("ppo", "CartPole-v1", "AverageEpRet", epochs=10),
-        mean_of_last(2), 200.0, f"AverageEpRet, mean of the last 2 of 10 epochs of 4000 steps; {CARTPOLE}",
+        mean_of_last(2), 120.0, f"AverageEpRet, mean of the last 2 of 10 epochs of 4000 steps; {CARTPOLE}",
         {"policy objective sign flipped": negated("spinup.algos.ppo.core", "ppo_clip_objective")}),
     LearningCase(
         "vpg_cartpole", "tests/test_vpg.py::test_vpg_learns_cartpole",
-        train_algo("vpg", "CartPole-v1", "AverageEpRet", epochs=8, steps_per_epoch=2000, pi_lr=1e-2),
-        mean_of_last(2), 150.0, f"AverageEpRet, mean of the last 2 of 8 epochs of 2000 steps; {CARTPOLE}",
+        train_algo("vpg", "CartPole-v1", "AverageEpRet", epochs=12, steps_per_epoch=2000, pi_lr=1e-2),
+        mean_of_last(2), 100.0, f"AverageEpRet, mean of the last 2 of 12 epochs of 2000 steps; {CARTPOLE}",
         {"policy objective sign flipped": negated("spinup.algos.vpg.core", "policy_gradient_objective")}),
     LearningCase(
         "trpo_cartpole", "tests/test_trpo.py::test_trpo_learns_cartpole",
@@ -257,8 +257,8 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
     LearningCase(
         "td3_pendulum", "tests/test_td3.py::test_td3_learns_pendulum",
         train_algo("td3", "Pendulum-v1", "AverageTestEpRet", ac_kwargs=dict(hidden_sizes=(64, 64)),
-                   steps_per_epoch=1000, epochs=6, start_steps=1000, update_after=500, num_test_episodes=5),
-        best_of_last(3), -400.0, f"AverageTestEpRet, best of the last 3 of 6 epochs of 1000 steps; {PENDULUM}",
+                   steps_per_epoch=1000, epochs=8, start_steps=1000, update_after=500, num_test_episodes=5),
+        best_of_last(3), -400.0, f"AverageTestEpRet, best of the last 3 of 8 epochs of 1000 steps; {PENDULUM}",
         {"reward sign flipped in the target": reward_sign_flipped("spinup.algos.td3.core", "td3_target")}),
     LearningCase(
         "sac_pendulum", "tests/test_sac.py::test_sac_learns_pendulum",
@@ -276,23 +276,23 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
     LearningCase(
         "dqn_cartpole", "tests/test_dqn.py::test_dqn_learns_cartpole",
         train_algo("dqn", "CartPole-v1", "AverageTestEpRet", steps_per_epoch=2000, epochs=7, num_test_episodes=5),
-        best_of_last(4), 150.0, f"AverageTestEpRet, best of the last 4 of 7 epochs of 2000 steps; {CARTPOLE}",
+        best_of_last(4), 100.0, f"AverageTestEpRet, best of the last 4 of 7 epochs of 2000 steps; {CARTPOLE}",
         {"no termination mask in the target": no_termination_mask("spinup.algos.dqn.core", "dqn_target", 1),
          "reward sign flipped in the target": reward_sign_flipped("spinup.algos.dqn.core", "dqn_target")}),
     LearningCase(
         "pg_math_simple", "tests/test_examples.py::test_pg_math_learns_cartpole[1_simple_pg.py-pg_math_simple]",
-        train_pg_math("1_simple_pg.py"), mean_of_last(3), 50.0,
-        f"mean episode return, mean of the last 3 of 20 epochs; {CARTPOLE}",
+        train_pg_math("1_simple_pg.py"), mean_of_last(3), 40.0,
+        f"mean episode return, mean of the last 3 of 20 epochs (the bar is twice random play); {CARTPOLE}",
         {"loss sign flipped": pg_math_sign_flipped}),
     LearningCase(
         "pg_math_rtg", "tests/test_examples.py::test_pg_math_learns_cartpole[2_rtg_pg.py-pg_math_rtg]",
-        train_pg_math("2_rtg_pg.py"), mean_of_last(3), 50.0,
-        f"mean episode return, mean of the last 3 of 20 epochs; {CARTPOLE}",
+        train_pg_math("2_rtg_pg.py"), mean_of_last(3), 40.0,
+        f"mean episode return, mean of the last 3 of 20 epochs (the bar is twice random play); {CARTPOLE}",
         {"loss sign flipped": pg_math_sign_flipped}),
     LearningCase(
         "exercise_1_2", "tests/test_exercises.py::test_1_2_solution_passes_small_budget",
         train_exercise_1_2, mean_of_last(3), _checker().PPO_BUDGETS["small"]["bar"],
-        "the checker's small budget: AverageEpRet on InvertedPendulum-v5, mean of the last 3 of 12 epochs",
+        "the checker's small budget: AverageEpRet on InvertedPendulum-v5, mean of the last 3 of 16 epochs",
         {"policy objective sign flipped": negated("spinup.algos.ppo.core", "ppo_clip_objective")}),
     LearningCase(
         "exercise_1_3", "tests/test_exercises.py::test_1_3_solution_trains",

@@ -109,9 +109,10 @@ PPO_BUDGETS = {
     # The original's bar: 20 epochs of 4000 steps; correct if the mean of the last 5 epochs'
     # AverageEpRet exceeds 500 or any of them reaches the maximum, 1000.
     "full": dict(steps_per_epoch=4000, epochs=20, last=5, bar=500.0),
-    # For continuous integration: 30% of the steps, and a bar well above a random policy (about
-    # 10). The solution scores 112, 73 and 58 with seeds 0, 1, 2: early learning varies a lot.
-    "small": dict(steps_per_epoch=2000, epochs=12, last=3, bar=30.0),
+    # For continuous integration: 40% of the steps, and a bar well above a random policy (about
+    # 10). Early learning varies a lot between seeds; the solution's scores for seeds 0-9 are in
+    # tests/calibration/learning.md (case exercise_1_2), every one of them above the bar.
+    "small": dict(steps_per_epoch=2000, epochs=16, last=3, bar=30.0),
 }
 
 
