@@ -278,6 +278,15 @@ def numpy_mlp(net: nn.Module):
     return out if out and 2 * len(out) == len(layers) else None
 
 
+def flat_float32(obs) -> np.ndarray:
+    """One observation (a NumPy array or a float32 tensor, as the algorithms pass to ``act``)
+    as a flat float32 array; a CPU tensor's memory is shared, not copied (``.numpy()`` takes
+    about half the time of ``np.asarray`` on a tensor)."""
+    if isinstance(obs, torch.Tensor):
+        return obs.detach().to(torch.float32).numpy().reshape(-1)
+    return np.asarray(obs, dtype=np.float32).reshape(-1)
+
+
 def numpy_forward(layers, x: np.ndarray) -> np.ndarray:
     """The MLP ``layers`` (from :func:`numpy_mlp`) applied to one flat input ``x``."""
     for w, b, activation in layers:

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from spinup.algos.offpolicy import bounds_to_affine, box_bounds, flat_obs_dim, mlp, parameter_list
-from spinup.algos.onpolicy import numpy_forward, numpy_mlp
+from spinup.algos.onpolicy import flat_float32, numpy_forward, numpy_mlp
 from spinup.utils.errors import UserError
 
 
@@ -59,7 +59,7 @@ class MLPActor(nn.Module):
         if self._numpy_layers is None:  # layers that numpy_mlp does not know: use torch
             with torch.inference_mode():
                 return self(torch.as_tensor(obs, dtype=torch.float32).reshape(1, -1))[0].numpy()
-        x = numpy_forward(self._numpy_layers, np.asarray(obs, dtype=np.float32).reshape(-1))
+        x = numpy_forward(self._numpy_layers, flat_float32(obs))
         return self.act_center.numpy() + self.act_half_range.numpy() * x
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from spinup.algos.offpolicy import flat_obs_dim, mlp
-from spinup.algos.onpolicy import numpy_forward, numpy_mlp
+from spinup.algos.onpolicy import flat_float32, numpy_forward, numpy_mlp
 from spinup.utils.errors import UserError
 
 
@@ -107,5 +107,4 @@ class MLPQNetwork(nn.Module):
             with torch.inference_mode():
                 q = self.q(torch.as_tensor(obs, dtype=torch.float32).reshape(self.obs_dim))
             return int(q.argmax()) + self.act_start
-        x = np.asarray(obs, dtype=np.float32).reshape(self.obs_dim)
-        return int(np.argmax(numpy_forward(self._numpy_layers, x))) + self.act_start
+        return int(np.argmax(numpy_forward(self._numpy_layers, flat_float32(obs)))) + self.act_start
