@@ -50,7 +50,7 @@ from spinup.utils.validation import resolve_torch_name
 UTILITIES = {
     "plot": "spinup.utils.plot",
     "test_policy": "spinup.utils.test_policy",
-    "bench": "spinup.bench",
+    "bench": "spinup.benchmarks.harness",
 }
 
 HELP_WORDS = ("help", "--help", "-h")

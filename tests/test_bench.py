@@ -1,17 +1,19 @@
 """The benchmark harness: suite definitions, the summary's maths, resuming, a real end-to-end
-run of the tiny 'smoke' suite, and the Stable-Baselines3 runner."""
+run of the tiny 'smoke' suite, the Stable-Baselines3 runner, and where the benchmarks and their
+results live."""
 
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from spinup import bench
 from spinup.algos import get_algo
-from spinup.benchmarks import summary
-from spinup.benchmarks.sb3_runner import SB3_ALGOS, sb3_arguments
+from spinup.benchmarks import harness, summary
+from spinup.benchmarks.sb3_runner import SB3_ALGOS, sb3_arguments, sb3_runner
 from spinup.benchmarks.suites import ACTION_SPACES, PENDULUM, SUITES, Case, EnvSpec, fits, get_suite
 from spinup.run import main as cli
 from spinup.utils.checkpoint import load_resume_checkpoint
@@ -67,11 +69,11 @@ def test_classic_runs_every_fitting_algorithm_with_its_sb3_twin_on_five_seeds():
 
 
 def test_classic_fits_in_three_hours_on_two_cores(tmp_path):
-    plan = bench.make_plan(get_suite("classic").cases, get_suite("classic"), str(tmp_path))
+    plan = harness.make_plan(get_suite("classic").cases, get_suite("classic"), str(tmp_path))
     plan.unavailable.clear()
     plan.todo = [(c, s) for c in plan.cases for s in c.seeds]
-    plan.estimates = {c.exp_name: bench.estimate_seconds(c, str(tmp_path)) for c in plan.cases}
-    total, wall = bench.estimated_wall(plan, parallel=2)
+    plan.estimates = {c.exp_name: harness.estimate_seconds(c, str(tmp_path)) for c in plan.cases}
+    total, wall = harness.estimated_wall(plan, parallel=2)
     assert len(plan.todo) == 205
     assert wall < 3 * 3600 and total / 2 <= wall
 
@@ -171,21 +173,21 @@ def test_runs_csv_round_trip_and_gzip_when_large(tmp_path, monkeypatch):
 
 def test_finished_runs_are_skipped_and_unfinished_ones_run_again(tmp_path):
     suite = get_suite("smoke")
-    cases = bench.select_cases(suite, sb3=False)
+    cases = harness.select_cases(suite, sb3=False)
     (case,) = cases
     root = str(tmp_path / "runs")
-    finished = bench.run_dir(case, 0, root)
+    finished = harness.run_dir(case, 0, root)
     write_progress(finished, dict(Epoch=[0, 1], AverageEpRet=[1, 2], TotalEnvInteracts=[200, 400], Time=[1, 2]))
-    partial = bench.run_dir(case, 1, root)
+    partial = harness.run_dir(case, 1, root)
     write_progress(partial, dict(Epoch=[0], AverageEpRet=[1], TotalEnvInteracts=[200], Time=[1]))
     with open(os.path.join(partial, "progress.txt"), "a") as f:
         f.write("1\t2\t40")  # a row cut off mid-write does not count
-    assert bench.rows_done(partial) == 1
-    plan = bench.make_plan(cases, suite, root)
+    assert harness.rows_done(partial) == 1
+    plan = harness.make_plan(cases, suite, root)
     assert [(c.exp_name, s) for c, s in plan.finished] == [(case.exp_name, 0)]
     assert [(c.exp_name, s) for c, s in plan.todo] == [(case.exp_name, 1)]
     # The estimate now uses the measured speed of the finished run (400 steps in 2 s).
-    assert bench.estimate_seconds(case, root) == pytest.approx(bench.STARTUP_S + 400 / 200)
+    assert harness.estimate_seconds(case, root) == pytest.approx(harness.STARTUP_S + 400 / 200)
 
 
 def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
@@ -201,11 +203,11 @@ def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
         return progress.drop(columns="Time").to_dict("records")
 
     reference, stopped = str(tmp_path / "reference"), str(tmp_path / "stopped")
-    bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=reference, progress=False))
+    harness.run_case(whole, seed=0, logger_kwargs=dict(output_dir=reference, progress=False))
     # A launch stopped after epoch 2 leaves the checkpoint that the harness's arguments write then.
-    first_half = dict(bench.algo_arguments(whole), epochs=2)
+    first_half = dict(harness.algo_arguments(whole), epochs=2)
     get_algo("td3")(PENDULUM.factory(), seed=0, logger_kwargs=dict(output_dir=stopped, progress=False), **first_half)
-    bench.run_case(whole, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
+    harness.run_case(whole, seed=0, logger_kwargs=dict(output_dir=stopped, progress=False))
     assert len(rows(reference)) == 4 and rows(stopped) == rows(reference)
     # A finished run keeps its checkpoint (weights, optimizers, counters) but not the buffer.
     state = load_resume_checkpoint(stopped)
@@ -214,34 +216,34 @@ def test_an_interrupted_off_policy_run_resumes_exactly(tmp_path):
 
 def test_an_interrupted_launch_records_the_runs_it_finished(tmp_path, monkeypatch):
     root, results = tmp_path / "smoke", tmp_path / "results"  # the runs go to DATA_DIR/SUITE
-    (case,) = bench.select_cases(get_suite("smoke"), sb3=False)
+    (case,) = harness.select_cases(get_suite("smoke"), sb3=False)
 
     def finish_one_then_stop(plan, *args):
-        write_progress(bench.run_dir(case, 0, str(root)),
+        write_progress(harness.run_dir(case, 0, str(root)),
                        dict(Epoch=[0, 1], AverageEpRet=[1, 2], TotalEnvInteracts=[200, 400], Time=[1, 2]))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bench, "launch", finish_one_then_stop)
+    monkeypatch.setattr(harness, "launch", finish_one_then_stop)
     with pytest.raises(KeyboardInterrupt):
-        bench.main(["smoke", "--no-sb3", "--data_dir", str(tmp_path), "--results_dir", str(results)])
+        harness.main(["smoke", "--no-sb3", "--data_dir", str(tmp_path), "--results_dir", str(results)])
     (session,) = summary.load_meta(str(results))["sessions"]
     assert session["interrupted"] and session["completed"] == 1 and session["launched"] == 0
 
 
 def test_summary_reports_failed_and_missing_runs_and_the_best_of_each_library(tmp_path):
     suite = get_suite("smoke")
-    cases = bench.select_cases(suite)
+    cases = harness.select_cases(suite)
     ppo, sb3_ppo = cases
     root, results = str(tmp_path / "runs"), str(tmp_path / "results")
     for seed, curve in ((0, [10, 30]), (1, [20, 40])):
-        write_progress(bench.run_dir(ppo, seed, root), dict(Epoch=[0, 1], AverageEpRet=curve,
+        write_progress(harness.run_dir(ppo, seed, root), dict(Epoch=[0, 1], AverageEpRet=curve,
                                                             TotalEnvInteracts=[200, 400], Time=[1, 2]))
-    write_progress(bench.run_dir(sb3_ppo, 0, root), dict(Epoch=[0, 1], AverageEpRet=[5, 6],
+    write_progress(harness.run_dir(sb3_ppo, 0, root), dict(Epoch=[0, 1], AverageEpRet=[5, 6],
                                                          TotalEnvInteracts=[200, 400], Time=[1, 4]))
-    crashed = bench.run_dir(sb3_ppo, 1, root)
+    crashed = harness.run_dir(sb3_ppo, 1, root)
     write_progress(crashed, dict(Epoch=[0], AverageEpRet=[5], TotalEnvInteracts=[200], Time=[1]))
     meta = dict(sessions=[dict(failures=[crashed])])
-    table = bench.write_summary(suite, cases, root, results, meta)
+    table = harness.write_summary(suite, cases, root, results, meta)
     assert "| CartPole-v1 | ppo | 2/2 | 0.4k | 25.0 ± 7.1 | 35.0 ± 7.1 (0.4k) | 200 |" in table
     assert "| CartPole-v1 | sb3-ppo | 1/2 | 0.4k | 5.5 | 6.0 (0.4k) | 100 |" in table
     assert "| CartPole-v1 | ppo: 25.0 ± 7.1 | sb3-ppo: 5.5 | 475 |" in table
@@ -257,32 +259,66 @@ def test_launch_groups_and_makespan():
     env = EnvSpec("E", "E")
     long, short = Case("sac", env, 10, 100), Case("ppo", env, 1, 100)
     todo = [(short, 0), (short, 1), (long, 0), (long, 1), (Case("dqn", env, 1, 1), 1)]
-    groups = bench.launch_groups(todo, {long.exp_name: 50.0, short.exp_name: 5.0})
+    groups = harness.launch_groups(todo, {long.exp_name: 50.0, short.exp_name: 5.0})
     assert [(seeds, [c.exp_name for c in cases]) for seeds, cases in groups] == [
         ([0, 1], [long.exp_name, short.exp_name]), ([1], ["dqn_e"])]
-    assert bench.makespan([5, 3, 3, 1], 2) == 6
-    assert bench.makespan([], 2) == 0
+    assert harness.makespan([5, 3, 3, 1], 2) == 6
+    assert harness.makespan([], 2) == 0
 
 
 def test_command_line_mistakes_are_user_errors(capsys):
     with pytest.raises(UserError, match="Unknown benchmark suite"):
-        bench.main(["atari"])
+        harness.main(["atari"])
     with pytest.raises(UserError, match="no algorithm a2c"):
-        bench.main(["classic", "--algos", "a2c", "--dry-run"])
+        harness.main(["classic", "--algos", "a2c", "--dry-run"])
     with pytest.raises(UserError, match="no environment MountainCar"):
-        bench.main(["classic", "--envs", "MountainCar-v0", "--dry-run"])
+        harness.main(["classic", "--envs", "MountainCar-v0", "--dry-run"])
     with pytest.raises(UserError, match="--backend ray"):
-        bench.main(["smoke", "--address", "auto", "--dry-run"])
+        harness.main(["smoke", "--address", "auto", "--dry-run"])
     with pytest.raises(SystemExit) as e:
         cli(["bench", "atari"])
     assert e.value.code == 2
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
-    assert bench.main(["classic", "--dry-run", "--parallel", "2", "--results_dir", str(tmp_path / "res")]) == 0
+    assert harness.main(["classic", "--dry-run", "--parallel", "2", "--results_dir", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     assert "Runs planned: 205" in out and "wall time with --parallel 2" in out
     assert not (tmp_path / "res").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# One package for the code, one folder for the results.
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmarking_code_lives_only_in_spinup_benchmarks():
+    assert not (ROOT / "spinup" / "bench.py").exists()
+    assert not list((ROOT / "benchmarks").glob("*.py"))  # benchmarks/ holds the results and their README
+    assert not (ROOT / "spinup" / "examples" / "bench_ppo_cartpole.py").exists()  # now grid_ppo_cartpole.py
+    assert (ROOT / "benchmarks" / "results").is_dir()
+
+
+@pytest.mark.parametrize("module", ["onpolicy_throughput", "offpolicy_throughput"])
+def test_throughput_modules_run_with_python_m(module):
+    out = subprocess.run([sys.executable, "-m", f"spinup.benchmarks.{module}", "--help"], capture_output=True,
+                         text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert f"python -m spinup.benchmarks.{module}" in out.stdout
+
+
+def test_results_go_to_the_checkouts_folder_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert summary.results_root() == str(ROOT / "benchmarks" / "results")
+    monkeypatch.setattr(summary, "checkout_root", lambda: None)  # spinup installed, not a checkout
+    assert summary.results_root() == str(tmp_path / "benchmarks" / "results")
+
+
+def test_the_harness_writes_its_summary_to_the_results_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary, "results_root", lambda: str(tmp_path / "results"))
+    assert harness.main(["smoke", "--no-sb3", "--summary-only", "--data_dir", str(tmp_path / "data")]) == 0
+    assert "ppo on CartPole-v1, seeds 0, 1: not run" in (tmp_path / "results" / "smoke" / "README.md").read_text()
 
 
 def test_the_commit_is_dirty_only_when_files_outside_the_results_changed(tmp_path):
@@ -360,7 +396,7 @@ def test_sb3_hyperparameters_follow_spinups_names_and_defaults():
 def test_sb3_runner_refuses_an_action_space_sb3_lacks(tmp_path):
     pytest.importorskip("stable_baselines3")
     with pytest.raises(UserError, match="SB3's SAC does not support Discrete"):
-        bench.sb3_runner("sac", lambda: gym.make("CartPole-v1"), logger_kwargs=dict(output_dir=str(tmp_path)))
+        sb3_runner("sac", lambda: gym.make("CartPole-v1"), logger_kwargs=dict(output_dir=str(tmp_path)))
 
 
 @pytest.mark.parametrize("algo, env_name", [("ppo", "CartPole-v1"), ("sac", "Pendulum-v1")])
@@ -369,7 +405,7 @@ def test_sb3_runner_logs_like_spinup(algo, env_name, tmp_path):
     out = tmp_path / "run"
     hyper = dict(train_pi_iters=2) if algo == "ppo" else dict(start_steps=100, update_after=100, update_every=50,
                                                              num_test_episodes=2)
-    bench.sb3_runner(algo=algo, env_fn=lambda: gym.make(env_name), seed=1, epochs=2, steps_per_epoch=200,
+    sb3_runner(algo=algo, env_fn=lambda: gym.make(env_name), seed=1, epochs=2, steps_per_epoch=200,
                      logger_kwargs=dict(output_dir=str(out), exp_name=f"sb3-{algo}"), **hyper)
     progress = read_progress(str(out / "progress.txt"))
     assert progress["TotalEnvInteracts"].tolist() == [200, 400]

@@ -86,17 +86,17 @@ def test_logger_example_writes_progress(tmp_path):
     assert (out / "config.json").exists() and (out / "pyt_save" / "model.pt").exists()
 
 
-def test_bench_grid_names():
-    grid = load("bench_ppo_cartpole.py").make_grid(num_runs=2)
+def test_grid_example_names():
+    grid = load("grid_ppo_cartpole.py").make_grid(num_runs=2)
     names = sorted({grid.variant_name(v) for v in grid.variants()})
-    assert names == ["ppo-bench_cartpole-v1_hid32_relu", "ppo-bench_cartpole-v1_hid32_tanh",
-                     "ppo-bench_cartpole-v1_hid64-64_relu", "ppo-bench_cartpole-v1_hid64-64_tanh"]
+    assert names == ["ppo-grid_cartpole-v1_hid32_relu", "ppo-grid_cartpole-v1_hid32_tanh",
+                     "ppo-grid_cartpole-v1_hid64-64_relu", "ppo-grid_cartpole-v1_hid64-64_tanh"]
     assert len(grid.variants()) == 8
 
 
 @pytest.mark.slow
-def test_bench_grid_runs(_data_dir):
-    results = load("bench_ppo_cartpole.py").main(["--num_runs", "1", "--epochs", "1", "--steps_per_epoch", "300",
+def test_grid_example_runs(_data_dir):
+    results = load("grid_ppo_cartpole.py").main(["--num_runs", "1", "--epochs", "1", "--steps_per_epoch", "300",
                                                   "--parallel", "2"])
     assert len(results) == 4 and all(r.ok for r in results)
-    assert len(list(_data_dir.glob("ppo-bench_cartpole-v1_*/*/progress.txt"))) == 4
+    assert len(list(_data_dir.glob("ppo-grid_cartpole-v1_*/*/progress.txt"))) == 4

@@ -80,7 +80,6 @@ OLD_PATHS = [
     ("spinup.exercises.pytorch.problem_set_1_solutions.exercise1_1_soln",
      "spinup.exercises.problem_set_1_solutions.exercise1_1_soln"),
     ("spinup.exercises.pytorch.problem_set_2.exercise2_2", "spinup.exercises.problem_set_2.exercise2_2"),
-    ("spinup.examples.pytorch.bench_ppo_cartpole", "spinup.examples.bench_ppo_cartpole"),
     ("spinup.examples.pytorch.pg_math.1_simple_pg", "spinup.examples.pg_math.1_simple_pg"),
 ]
 

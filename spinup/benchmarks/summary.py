@@ -1,5 +1,5 @@
-"""Benchmark results: the numbers of the summary table, the compact CSV, the plots and the record
-of the machine, the versions, the commit and the wall time.
+"""Benchmark results: where they go, the numbers of the summary table, the compact CSV, the plots
+and the record of the machine, the versions, the commit and the wall time.
 
 The numbers, for one algorithm on one environment over its seeds:
 
@@ -35,6 +35,25 @@ CSV_COLUMNS = ("Epoch", "TotalEnvInteracts", "AverageEpRet", "StdEpRet", "Averag
 GZIP_ABOVE_BYTES = 1_000_000  # the CSV is written gzipped when it would be larger than this
 
 VERSIONED_PACKAGES = ("torch", "gymnasium", "mujoco", "numpy", "stable-baselines3", "ray", "spinup")
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the results go.
+
+
+def checkout_root() -> str | None:
+    """The root of the spinup checkout this package is in, or None when spinup is installed
+    elsewhere (in site-packages, say), where there is no ``benchmarks/`` folder beside it."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    if osp.isfile(osp.join(root, "pyproject.toml")) and osp.isdir(osp.join(root, "benchmarks")):
+        return root
+    return None
+
+
+def results_root() -> str:
+    """The folder of the committed results: ``benchmarks/results/`` of the checkout, whatever the
+    current folder; without a checkout, ``benchmarks/results/`` under the current folder."""
+    return osp.join(checkout_root() or osp.abspath(os.curdir), "benchmarks", "results")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +291,20 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def measurement_info() -> dict:
+    """The one-line record of a throughput measurement (:mod:`onpolicy_throughput
+    <spinup.benchmarks.onpolicy_throughput>`, :mod:`offpolicy_throughput
+    <spinup.benchmarks.offpolicy_throughput>`): the short commit (``+local changes`` when the
+    checkout had uncommitted ones), the :func:`versions` of the installed packages, the CPU, its
+    logical cores and the load average of the last minute."""
+    git = git_commit()
+    commit = (git["commit"] or "unknown")[:7] + ("+local changes" if git["dirty"] else "")
+    installed = {name: version for name, version in versions().items() if version}
+    machine = machine_info()
+    return dict(commit=commit, **installed, cpu=machine["cpu"], cores=machine["logical_cores"],
+                load=round(os.getloadavg()[0], 2))
 
 
 def git_commit(cwd: str | None = None) -> dict:

@@ -1,10 +1,12 @@
 """An ExperimentGrid sweep: PPO on CartPole-v1 with two network sizes and two activations.
 
 Every combination of the values given to ``add`` is one experiment, run in its own process and
-written to its own folder, e.g. ``data/ppo-bench_cartpole-v1_hid32_tanh/..._s0``.
+written to its own folder, e.g. ``data/ppo-grid_cartpole-v1_hid32_tanh/..._s0``. (The original
+Spinning Up called this example ``bench_ppo_cartpole.py``; it is a sweep of settings, not a
+benchmark: those are in :mod:`spinup.benchmarks`.)
 
-Run it with:   python spinup/examples/bench_ppo_cartpole.py --num_runs 3 [--cpu 2] [--parallel 2]
-Plot it with:  python -m spinup.run plot data/ppo-bench_cartpole-v1 --value AverageEpRet
+Run it with:   python spinup/examples/grid_ppo_cartpole.py --num_runs 3 [--cpu 2] [--parallel 2]
+Plot it with:  python -m spinup.run plot data/ppo-grid_cartpole-v1 --value AverageEpRet
 """
 
 import argparse
@@ -17,7 +19,7 @@ from spinup.utils.run_utils import ExperimentGrid
 
 def make_grid(num_runs=3, epochs=10, steps_per_epoch=4000) -> ExperimentGrid:
     """The sweep: ``num_runs`` seeds of each of 2 network sizes x 2 activations."""
-    eg = ExperimentGrid(name="ppo-bench")
+    eg = ExperimentGrid(name="ppo-grid")
     eg.add("env_name", "CartPole-v1", "", True)            # '' shorthand: the value alone in the name
     eg.add("seed", [10 * i for i in range(num_runs)])
     eg.add("epochs", epochs)

@@ -3,7 +3,8 @@
 It runs a suite's algorithms × environments × seeds through an
 :class:`~spinup.utils.run_utils.ExperimentGrid` (locally, ``--parallel N`` at a time, or as Ray
 tasks with ``--backend ray [--address ADDR]``), then writes the summary under ``--results_dir``
-(default ``benchmarks/results/<suite>``): ``README.md`` with the table and the plots, one plot
+(default ``benchmarks/results/<suite>`` of the spinup checkout, wherever it is run from; without a
+checkout, under the current folder): ``README.md`` with the table and the plots, one plot
 per environment, ``runs.csv`` (every run's progress, a few columns) and ``meta.json`` (machine,
 versions, commit, wall time of each launch).
 
@@ -30,11 +31,12 @@ from dataclasses import dataclass, field
 from spinup import user_config
 from spinup.algos import available, get_algo
 from spinup.benchmarks import summary
-from spinup.benchmarks.sb3_runner import sb3_runner  # noqa: F401  (spinup.bench.sb3_runner)
+from spinup.benchmarks.sb3_runner import sb3_runner
 from spinup.benchmarks.suites import SUITES, Case, Suite, get_suite
 from spinup.utils.checkpoint import RESUME_FILE, load_resume_checkpoint, save_resume_checkpoint
 from spinup.utils.errors import UserError
 from spinup.utils.plot import read_progress
+from spinup.utils.progress import format_duration
 from spinup.utils.run_utils import ExperimentGrid, setup_logger_kwargs
 
 # Rough training speeds (env steps/s of one run on one thread of the reference machine, see
@@ -210,11 +212,6 @@ def estimated_wall(plan: Plan, parallel: int) -> tuple[float, float]:
     return total, wall
 
 
-def fmt_duration(seconds: float) -> str:
-    hours, rest = divmod(int(round(seconds)), 3600)
-    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
-
-
 def plan_text(plan: Plan, parallel: int, backend: str) -> str:
     pairs = len(plan.cases)
     lines = [f"Benchmark suite {plan.suite.name}: {plan.suite.description}",
@@ -224,10 +221,10 @@ def plan_text(plan: Plan, parallel: int, backend: str) -> str:
         lines.append(f"Not run: {label}: {reason}.")
     total, wall = estimated_wall(plan, parallel)
     if backend == "ray":
-        lines.append(f"Estimated time: {fmt_duration(total)} of runs (one CPU each), spread over the Ray "
+        lines.append(f"Estimated time: {format_duration(total)} of runs (one CPU each), spread over the Ray "
                      "cluster's CPUs.")
     else:
-        lines.append(f"Estimated time: {fmt_duration(total)} of runs, about {fmt_duration(wall)} of wall "
+        lines.append(f"Estimated time: {format_duration(total)} of runs, about {format_duration(wall)} of wall "
                      f"time with --parallel {parallel}.")
     lines.append(f"Run folders: {plan.root}")
     return "\n".join(lines)
@@ -323,7 +320,7 @@ def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, pl
               f"{machine.get('os', '')}",
               "* Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items() if v),
               f"* Commit: {git.get('commit') or 'unknown'}" + (" (with uncommitted changes)" if git.get("dirty") else ""),
-              f"* Wall time: {fmt_duration(meta.get('wall_time_s', 0.0))} over {len(sessions)} launch(es)"]
+              f"* Wall time: {format_duration(meta.get('wall_time_s', 0.0))} over {len(sessions)} launch(es)"]
     for s in sessions:
         if s.get("interrupted"):
             done = s.get("completed")
@@ -331,7 +328,7 @@ def summary_markdown(suite: Suite, cases: list[Case], rows: list, table: str, pl
         else:
             n = s.get("launched", 0)
             runs = f"{n} run{'' if n == 1 else 's'} ({s.get('failed', 0)} failed)"
-        lines.append(f"  * {s.get('started')} → {s.get('finished')}: {fmt_duration(s.get('wall_s', 0.0))}, "
+        lines.append(f"  * {s.get('started')} → {s.get('finished')}: {format_duration(s.get('wall_s', 0.0))}, "
                      f"{runs}, --parallel {s.get('parallel')}, backend {s.get('backend')}")
     lines += [f"* Every run's progress: [{csv_name}]({csv_name}) (columns {', '.join(summary.CSV_COLUMNS)}; "
               "`complete` is 0 for a run that stopped early)", ""]
@@ -393,7 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data_dir", "--data-dir", default=None,
                    help="base folder of the runs (default: <spinup data dir>/bench); runs go to DATA_DIR/<suite>")
     p.add_argument("--results_dir", "--results-dir", default=None,
-                   help="where the summary goes (default: benchmarks/results/<suite>)")
+                   help="where the summary goes (default: benchmarks/results/<suite> of the spinup "
+                        "checkout, or of the current folder when spinup is not run from a checkout)")
     p.add_argument("--summary-only", "--summary_only", dest="summary_only", action="store_true",
                    help="run nothing; write the summary from the runs that exist")
     p.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true",
@@ -409,7 +407,7 @@ def list_suites() -> str:
         suite = get_suite(name)
         plan = Plan(suite, "", suite.cases)
         total = sum(estimate_seconds(c, "") * len(c.seeds) for c in suite.cases)
-        lines.append(f"{name}: {plan.planned} runs, about {fmt_duration(total)} of runs. {suite.description}")
+        lines.append(f"{name}: {plan.planned} runs, about {format_duration(total)} of runs. {suite.description}")
     return "\n".join(lines)
 
 
@@ -426,7 +424,7 @@ def main(argv=None) -> int:
     cases = select_cases(suite, args.algos, args.envs, args.sb3, args.seeds)
     data_dir = args.data_dir or osp.join(user_config.DEFAULT_DATA_DIR, "bench")
     root = osp.abspath(osp.join(data_dir, suite.name))
-    results_dir = osp.abspath(args.results_dir or osp.join("benchmarks", "results", suite.name))
+    results_dir = osp.abspath(args.results_dir or osp.join(summary.results_root(), suite.name))
 
     plan = make_plan(cases, suite, root)
     print(plan_text(plan, args.parallel, args.backend), flush=True)

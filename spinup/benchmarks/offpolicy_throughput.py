@@ -3,8 +3,8 @@ to Stable-Baselines3 at matched settings.
 
 Usage::
 
-    python benchmarks/offpolicy_throughput.py                  # all, 3 repeats, 1 and 2 threads
-    python benchmarks/offpolicy_throughput.py --algos sac --repeats 1 --threads 2
+    python -m spinup.benchmarks.offpolicy_throughput                  # all, 3 repeats, 1 and 2 threads
+    python -m spinup.benchmarks.offpolicy_throughput --algos sac --repeats 1 --threads 2
 
 Each measurement runs in a fresh subprocess; spinup and SB3 alternate (spinup, SB3, spinup, ...)
 so that slow drifts of the machine hit both alike. The figure is environment steps per second
@@ -21,7 +21,8 @@ TD3's policy_delay 2, target_noise 0.2, noise_clip 0.5, and Gaussian action nois
 DDPG. Spinup's epoch is made longer than the window (steps_per_epoch 6000), so its end-of-epoch
 test episodes, which SB3 does not run, fall outside it. DQN: spinup's defaults, mirrored in SB3.
 
-Results go to benchmarks/results/offpolicy_throughput.csv (one row per run) and .md (summary).
+Results go to ``benchmarks/results/offpolicy_throughput.csv`` (one row per run) and ``.md`` (the
+summary), in the spinup checkout (:func:`spinup.benchmarks.summary.results_root`).
 """
 
 from __future__ import annotations
@@ -32,17 +33,18 @@ import datetime
 import inspect
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+from spinup.benchmarks.summary import measurement_info, results_root
+
+MODULE = "spinup.benchmarks.offpolicy_throughput"  # each measurement runs python -m MODULE --worker ...
 
 CONTINUOUS = dict(env="HalfCheetah-v5", window=(1500, 4500), learning_starts=1000)
 DISCRETE = dict(env="CartPole-v1", window=(2000, 12000))
+PACKAGES = ("python", "torch", "gymnasium", "mujoco", "numpy", "stable-baselines3")  # named in the summary
 
 
 class StopRun(Exception):
@@ -174,43 +176,20 @@ def worker(impl, algo, seed, threads):
 
 def measure(impl, algo, seed, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--worker", impl, algo, str(seed), str(threads)]
+    cmd = [sys.executable, "-m", MODULE, "--worker", impl, algo, str(seed), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{impl} {algo} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def versions():
-    import gymnasium
-    import mujoco
-    import numpy
-    import stable_baselines3
-    import torch
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "spinup"], capture_output=True, text=True,
-                           cwd=HERE).stdout.strip()
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return dict(commit=commit + ("+local changes" if dirty else ""), python=platform.python_version(),
-                torch=torch.__version__, gymnasium=gymnasium.__version__, mujoco=mujoco.__version__,
-                numpy=numpy.__version__, sb3=stable_baselines3.__version__, cpu=cpu,
-                cores=os.cpu_count(), load=os.getloadavg()[0])
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__.split("\n\n")[0])
     parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac", "dqn"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="torch thread counts to measure (each is a separate set of runs)")
-    parser.add_argument("--no-write", action="store_true", help="print only, do not write results/")
+    parser.add_argument("--no-write", action="store_true", help="print only, do not write benchmarks/results/")
     args = parser.parse_args()
 
     algos = list(args.algos)
@@ -220,7 +199,7 @@ def main():
         if importlib.util.find_spec("spinup.algos.dqn.dqn") is None:
             print("spinup.algos.dqn is not available; skipping DQN.")
             algos.remove("dqn")
-    info = versions()
+    info = measurement_info()
     print(json.dumps(info))
     rows = []
     for threads in args.threads:
@@ -250,9 +229,10 @@ def main():
 
     if args.no_write:
         return
-    os.makedirs(RESULTS, exist_ok=True)
+    results = results_root()
+    os.makedirs(results, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    csv_path = os.path.join(RESULTS, "offpolicy_throughput.csv")
+    csv_path = os.path.join(results, "offpolicy_throughput.csv")
     with open(csv_path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -260,13 +240,12 @@ def main():
     lines = [
         "# Off-policy training throughput: spinup vs Stable-Baselines3",
         "",
-        f"Measured {stamp} with `python benchmarks/offpolicy_throughput.py --threads "
+        f"Measured {stamp} with `python -m {MODULE} --threads "
         f"{' '.join(map(str, args.threads))} "
         f"--repeats {args.repeats}` at commit {info['commit']}.",
         f"Machine: {info['cpu']}, {info['cores']} cores; load average {info['load']:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end. "
-        f"Python {info['python']}, torch {info['torch']}, gymnasium {info['gymnasium']}, "
-        f"mujoco {info['mujoco']}, numpy {info['numpy']}, stable-baselines3 {info['sb3']}.",
+        "Versions: " + ", ".join(f"{name} {info[name]}" for name in PACKAGES if name in info) + ".",
         "",
         f"Environment steps per second of training, medians of {args.repeats} runs (spinup and SB3 "
         "alternating), in a window after learning started. CPU-time rates count only the time the "
@@ -280,7 +259,7 @@ def main():
         lines.append(f"| {threads} | {algo} | {env} | {sp[0]:.1f} | {sb[0]:.1f} | {rw:.2f}× | {sp[1]:.1f} | "
                      f"{sb[1]:.1f} | {rc:.2f}× |")
     lines += ["", "Raw runs: `offpolicy_throughput.csv`. Settings: see the script's docstring.", ""]
-    with open(os.path.join(RESULTS, "offpolicy_throughput.md"), "w") as f:
+    with open(os.path.join(results, "offpolicy_throughput.md"), "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {csv_path} and offpolicy_throughput.md")
 

@@ -3,8 +3,8 @@ processes, next to Stable-Baselines3's PPO at matched settings.
 
 Usage::
 
-    python benchmarks/onpolicy_throughput.py                    # everything, 3 repeats
-    python benchmarks/onpolicy_throughput.py --only ppo1 sb3 --repeats 1
+    python -m spinup.benchmarks.onpolicy_throughput                    # everything, 3 repeats
+    python -m spinup.benchmarks.onpolicy_throughput --only ppo1 sb3 --repeats 1
 
 Each measurement runs in a fresh process (under ``mpiexec -n 2`` for the 2-process rows, with the
 environment ``mpi_fork`` gives them), one thread per process. The configurations alternate (ppo1, sb3, ppo2, vpg1, ..., then again) so
@@ -28,7 +28,8 @@ estimate exceeds 1.5 * target_kl. Remaining differences: SB3 minimises one joint
 loss, so its early stop also stops the value steps, where spinup always takes 80 value steps;
 SB3 clips the gradient norm at 0.5 and estimates KL as mean((r - 1) - log r).
 
-Results go to benchmarks/results/onpolicy_throughput.csv (one row per run) and .md (summary).
+Results go to ``benchmarks/results/onpolicy_throughput.csv`` (one row per run) and ``.md`` (the
+summary), in the spinup checkout (:func:`spinup.benchmarks.summary.results_root`).
 """
 
 from __future__ import annotations
@@ -38,15 +39,15 @@ import csv
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+from spinup.benchmarks.summary import measurement_info, results_root
+
+MODULE = "spinup.benchmarks.onpolicy_throughput"  # each measurement runs python -m MODULE --worker ...
 ENV = "HalfCheetah-v5"
 STEPS_PER_EPOCH = 4000
 WINDOW_EPOCHS = (1, 4)  # from the end of epoch 1's collection to the end of epoch 4's
@@ -147,7 +148,7 @@ def measure(config, seed):
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "result.json")
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, algo, str(seed), out]
+        cmd = [sys.executable, "-m", MODULE, "--worker", impl, algo, str(seed), out]
         if nprocs > 1:  # as mpi_fork (--cpu N) would start them
             cmd, env = [find_mpiexec(), "-n", str(nprocs), *cmd], mpi_env()
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -215,24 +216,6 @@ def components():
 # The driver.
 
 
-def versions():
-    import gymnasium
-    import mujoco
-    import stable_baselines3
-    import torch
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "spinup"], capture_output=True, text=True,
-                           cwd=HERE).stdout.strip()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    return dict(commit=commit + ("+local changes" if dirty else ""), python=platform.python_version(),
-                torch=torch.__version__, gymnasium=gymnasium.__version__, mujoco=mujoco.__version__,
-                sb3=stable_baselines3.__version__, cpu=f"{cpu}, {os.cpu_count()} cores",
-                load=" ".join(f"{x:.1f}" for x in os.getloadavg()))
-
-
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         impl, algo, seed, out = sys.argv[2:6]
@@ -241,13 +224,13 @@ def main():
         else:
             run_spinup(algo, int(seed), out)
         return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-save", action="store_true", help="print only; do not write results/")
+    parser.add_argument("--no-save", action="store_true", help="print only; do not write benchmarks/results/")
     args = parser.parse_args()
 
-    info = versions()
+    info = measurement_info()
     rows = []
     for rep in range(args.repeats):
         for config in args.only:
@@ -270,9 +253,10 @@ def main():
     if args.no_save:
         return
 
-    os.makedirs(RESULTS, exist_ok=True)
+    results = results_root()
+    os.makedirs(results, exist_ok=True)
     stamp = datetime.datetime.now().isoformat(timespec="seconds")
-    with open(os.path.join(RESULTS, "onpolicy_throughput.csv"), "w", newline="") as f:
+    with open(os.path.join(results, "onpolicy_throughput.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["date", "config", "repeat", "steps_per_s", "update_s_per_epoch",
                                           "acting_us_per_step", "env_us_per_step"])
         w.writeheader()
@@ -281,7 +265,7 @@ def main():
     lines = [
         "# On-policy throughput: VPG, TRPO, PPO (1 and 2 MPI processes) and SB3 PPO, HalfCheetah-v5",
         "",
-        f"Written by `benchmarks/onpolicy_throughput.py` on {stamp}; medians of {args.repeats} alternating "
+        f"Written by `python -m {MODULE}` on {stamp}; medians of {args.repeats} alternating "
         "runs, one thread per process. Raw runs: `onpolicy_throughput.csv`.",
         "",
         "| " + " | ".join(f"{k}: {v}" for k, v in info.items()) + " |",
@@ -296,7 +280,7 @@ def main():
     lines += ["", "| ratio | value |", "|---|---:|"] + [f"| {label} | {r:.2f} |" for label, r in ratios]
     lines += ["", "Components (CPU time of one process, 1 thread, medians):", "", "| component | value |", "|---|---:|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in comp.items()]
-    with open(os.path.join(RESULTS, "onpolicy_throughput.md"), "w") as f:
+    with open(os.path.join(results, "onpolicy_throughput.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
