@@ -54,7 +54,7 @@ def test_q_network_flattens_and_acts_greedily():
     obs_space = gym.spaces.Box(-1.0, 1.0, shape=(2, 3))
     q_net = core.MLPQNetwork(obs_space, gym.spaces.Discrete(4, start=1), hidden_sizes=(8,))
     obs = torch.as_tensor(obs_space.sample())
-    q = q_net(obs.reshape(1, 6))
+    q = q_net(obs.unsqueeze(0))
     assert q.shape == (1, 4)
     assert q_net.act(obs) == int(q.argmax()) + 1
     assert q_net.act(obs, deterministic=True) == q_net.act(obs)

@@ -1,5 +1,6 @@
-"""Shared off-policy pieces: polyak averaging, the fused ensemble, action-bound scaling, space
-checks, environment-state capture, and exact resuming (SAC on Pendulum-v1)."""
+"""Shared off-policy pieces: polyak averaging, freezing, action-bound scaling, space checks, the
+replay buffer, environment-state capture, and exact resuming (SAC on Pendulum-v1). The speed
+devices underneath (the fused ensemble, acting in NumPy) are pinned in test_speed.py."""
 
 import math
 from copy import deepcopy
@@ -10,18 +11,15 @@ import pytest
 import torch
 import torch.nn as nn
 
-from spinup.algos.ddpg.core import MLPActor
-from spinup.algos.offpolicy import (
-    EnsembleMLP,
-    FusedAdam,
-    ReplayBuffer,
+from spinup.algos.networks import (
+    MLPDeterministicActor,
+    MLPTwinQFunction,
     bounds_to_affine,
     box_bounds,
-    flat_obs_dim,
-    frozen,
-    polyak_update,
+    obs_encoder,
 )
-from spinup.utils import checkpoint
+from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update
+from spinup.utils import checkpoint, speed
 from spinup.utils.errors import UserError
 
 
@@ -43,42 +41,25 @@ def test_polyak_update_by_hand():
     assert targ.weight.item() == pytest.approx(1.25)
 
 
-def test_ensemble_mlp_equals_separate_mlps():
+def test_twin_q_function_gives_q1_and_q2():
     torch.manual_seed(0)
-    ens = EnsembleMLP(2, [5, 7, 3], nn.ReLU)
-    x = torch.randn(4, 5)
-    out = ens(x)
-    assert out.shape == (2, 4, 3)
-    for i in range(2):
-        l0, l1 = ens.layers
-        h = torch.relu(x @ l0.weight[i] + l0.bias[i])
-        torch.testing.assert_close(out[i], h @ l1.weight[i] + l1.bias[i])
-    torch.testing.assert_close(ens(x, members=slice(0, 1))[0], out[0])
-
-
-def test_fused_adam_is_torch_adam_exactly():
-    """FusedAdam's direct kernel call gives torch's Adam(fused=True) bit for bit, also after a
-    state_dict round trip (resumed runs) and a deep copy of the network."""
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2))
-    net2 = deepcopy(net)
-    ref, ours = torch.optim.Adam(net.parameters(), lr=1e-2, fused=True), FusedAdam(net2.parameters(), lr=1e-2)
-    x = torch.randn(32, 5)
-    for i in range(12):
-        for n, opt in ((net, ref), (net2, ours)):
-            opt.zero_grad()
-            n(x * (i + 1)).pow(2).mean().backward()
-            opt.step()
-        if i == 5:
-            ours.load_state_dict(deepcopy(ours.state_dict()))
-    for p, q in zip(net.parameters(), net2.parameters(), strict=True):
-        assert torch.equal(p, q)
-    assert torch.equal(ref.state_dict()["state"][0]["exp_avg_sq"], ours.state_dict()["state"][0]["exp_avg_sq"])
+    space = gym.spaces.Box(-1, 1, (2, 3))
+    q = MLPTwinQFunction(space, 2, (16,), nn.ReLU)
+    obs, act = torch.randn(5, 2, 3), torch.randn(5, 2)
+    q1, q2 = q(obs, act)
+    assert q1.shape == q2.shape == (5,) and not torch.equal(q1, q2)
+    torch.testing.assert_close(q.q1(obs, act), q1)
+    x = torch.cat([obs.reshape(5, 6), act], dim=-1)  # Q2 by hand from its weights
+    l0, l1 = q.q.layers
+    h = torch.relu(x @ l0.weight[1] + l0.bias[1])
+    torch.testing.assert_close(q2, (h @ l1.weight[1] + l1.bias[1]).squeeze(-1))
 
 
 def test_actor_numpy_acting_matches_torch():
     torch.manual_seed(0)
-    actor = MLPActor(3, np.array([-1.0, 0.0], np.float32), np.array([1.0, 4.0], np.float32), (32, 32), nn.ReLU)
+    space = gym.spaces.Box(-1, 1, (3,))
+    actor = MLPDeterministicActor(space, np.array([-1.0, 0.0], np.float32), np.array([1.0, 4.0], np.float32),
+                                  (32, 32), nn.ReLU)
     obs = np.random.default_rng(0).standard_normal(3).astype(np.float32)
     with torch.no_grad():
         expected = actor(torch.as_tensor(obs).reshape(1, 3))[0].numpy()
@@ -103,7 +84,7 @@ def test_bounds_scaling_per_dimension():
     center, half = bounds_to_affine(low, high)
     unit = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
     torch.testing.assert_close(center + half * unit, torch.tensor([[-1.0, 0.0, 2.0], [3.0, 1.0, 2.5], [1.0, 0.5, 2.25]]))
-    actor = MLPActor(4, low, high, (8,), nn.ReLU)
+    actor = MLPDeterministicActor(gym.spaces.Box(-1, 1, (4,)), low, high, (8,), nn.ReLU)
     with torch.no_grad():
         actor.pi[-2].bias.copy_(torch.tensor([100.0, -100.0, 0.0]))  # saturate the tanh
         actor.pi[-2].weight.zero_()
@@ -111,18 +92,20 @@ def test_bounds_scaling_per_dimension():
 
 
 def test_space_checks():
-    assert flat_obs_dim(gym.spaces.Box(-1, 1, (3, 4))) == 12
-    with pytest.raises(UserError, match="Box observations"):
-        flat_obs_dim(gym.spaces.Discrete(3))
+    flatten, size = obs_encoder(gym.spaces.Box(-1, 1, (3, 4)))
+    assert size == 12 and flatten(torch.zeros(5, 3, 4)).shape == (5, 12)
+    with pytest.raises(UserError, match="need a Box observation space"):
+        obs_encoder(gym.spaces.Discrete(3))
     with pytest.raises(UserError, match="infinite bounds"):
         box_bounds(gym.spaces.Box(-np.inf, np.inf, (2,)))
 
 
-def test_replay_buffer_flattens_observations():
-    buf = ReplayBuffer(6, 1, 10)
+def test_replay_buffer_keeps_the_shape_of_observations():
+    buf = ReplayBuffer((2, 3), (1,), 10)
     buf.store(np.ones((2, 3)), 0.5, 1.0, np.zeros((2, 3)), False)
     batch = buf.sample_batch(4, np.random.default_rng(0))
-    assert batch["obs"].shape == (4, 6) and batch["next_obs"].shape == (4, 6)
+    assert batch["obs"].shape == (4, 2, 3) and batch["next_obs"].shape == (4, 2, 3)
+    assert batch["act"].shape == (4, 1) and torch.equal(batch["obs"][0], torch.ones(2, 3))
 
 
 @pytest.mark.parametrize("env_id", ["Pendulum-v1", "CartPole-v1", "HalfCheetah-v5"])
@@ -143,7 +126,7 @@ def test_env_state_restores_the_episode_exactly(env_id):
         obs2, rew2, term2, trunc2, _ = other.step(a)
         np.testing.assert_array_equal(obs, obs2)
         assert (rew, term, trunc) == (rew2, term2, trunc2)
-    assert other._elapsed_steps == env._elapsed_steps
+    assert speed.time_limit_steps(other) == speed.time_limit_steps(env) == 15
 
 
 def test_env_state_of_an_engine_env_is_none():

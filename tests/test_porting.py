@@ -229,8 +229,8 @@ class UserTwinQ(nn.Module):
         super().__init__()
         self.q1, self.q2 = q1, q2
 
-    def forward(self, obs, act=None, members=slice(None)):
-        return torch.stack([self.q1(obs, act), self.q2(obs, act)])[members]
+    def forward(self, obs, act=None):
+        return self.q1(obs, act), self.q2(obs, act)
 
 
 class UserDeterministicPi(nn.Module):
@@ -531,16 +531,16 @@ def test_grid_script_exits_nonzero_when_an_experiment_fails(tmp_path):
                           timeout=300)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("spinup.utils.run_utils.ExperimentsFailed: 1 of 1 experiments failed: porting_grid")
+    assert last.startswith("spinup.utils.grid.ExperimentsFailed: 1 of 1 experiments failed: porting_grid")
     assert "a bug in my actor-critic" in done.stdout + done.stderr
 
 
 def test_grid_check_false_returns_the_results(tmp_path, monkeypatch):
-    from spinup.utils import run_utils
+    from spinup.utils import grid, run_utils
 
-    monkeypatch.setattr(run_utils, "_run_in_foreground", lambda e: run_utils.ExperimentResult(
+    monkeypatch.setattr(grid, "launch_experiment", lambda e: run_utils.ExperimentResult(
         e.exp_name, e.output_dir, "failed", 1, 0.0))
-    monkeypatch.setattr(run_utils.user_config, "WAIT_BEFORE_LAUNCH", 0)
+    monkeypatch.setattr(grid.user_config, "WAIT_BEFORE_LAUNCH", 0)
     eg = run_utils.ExperimentGrid(name="checked")
     eg.add("env_name", "CartPole-v1")
     eg.add("seed", [0, 1])

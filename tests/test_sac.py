@@ -53,8 +53,8 @@ def test_tanh_correction_matches_the_numerical_jacobian():
 def test_squashed_density_integrates_to_one():
     # The density of a = tanh(u), u ~ N(mu, sigma), from the actor's log-probability, over a in (-1, 1)
     torch.manual_seed(0)
-    actor = SquashedGaussianMLPActor(1, np.array([-1.0], np.float32), np.array([1.0], np.float32), (4,),
-                                     torch.nn.ReLU)
+    actor = SquashedGaussianMLPActor(gym.spaces.Box(-1, 1, (1,)), np.array([-1.0], np.float32),
+                                     np.array([1.0], np.float32), (4,), torch.nn.ReLU)
     with torch.no_grad():  # mu = 0.4 and sigma = 0.8 whatever the observation
         actor.mu_log_std_layer.weight.zero_()
         actor.mu_log_std_layer.bias.copy_(torch.tensor([0.4, math.log(0.8)]))

@@ -45,19 +45,14 @@ def check_spaces(name: str, observation_space, action_space, default_actor_criti
     The observation space is checked only for the default actor-critic: a user's own may take any."""
     import gymnasium as gym
 
+    from spinup.algos.networks import check_box_actions, check_discrete_actions, obs_encoder
     from spinup.utils.errors import UserError
 
     if name in ("ddpg", "td3"):
-        from spinup.algos.ddpg.core import check_box_actions
-
         check_box_actions(action_space, name.upper())
     elif name == "dqn":
-        from spinup.algos.dqn.core import check_discrete_actions
-
-        check_discrete_actions(action_space)
+        check_discrete_actions(action_space, "DQN")
     elif not isinstance(action_space, gym.spaces.Box | gym.spaces.Discrete):
         raise UserError(f"{name} supports Box and Discrete action spaces, not {action_space}.")
     if default_actor_critic:
-        from spinup.algos.onpolicy import obs_encoder
-
         obs_encoder(observation_space)

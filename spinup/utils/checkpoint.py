@@ -26,6 +26,7 @@ import json
 import os
 import random
 import tempfile
+import time
 import weakref
 
 import gymnasium as gym
@@ -33,6 +34,8 @@ import numpy as np
 import torch
 
 from spinup.utils.errors import UserError
+from spinup.utils.mpi_tools import gather_to_root, num_procs, proc_id
+from spinup.utils.speed import set_time_limit_steps, time_limit_steps
 
 RESUME_FILE = "resume.pt"
 PROGRESS_FILE = "progress.txt"
@@ -326,7 +329,7 @@ def env_state(env) -> str | None:
     (Box2D worlds, for instance) return None: their episodes cannot be restored.
     """
     inner = env.unwrapped
-    state = {"wrappers": [w.__dict__.get("_elapsed_steps") for w in _wrappers(env)]}
+    state = {"wrappers": [time_limit_steps(w) for w in _wrappers(env)]}
     data = getattr(inner, "data", None)
     if data is not None and type(data).__module__.startswith("mujoco"):
         import mujoco
@@ -375,8 +378,131 @@ def set_env_state(env, state: str | None) -> bool:
             setattr(inner, name, _decode(value))
     for wrapper, elapsed in zip(wrappers, s["wrappers"]):
         if elapsed is not None:
-            wrapper._elapsed_steps = elapsed
+            set_time_limit_steps(wrapper, elapsed)
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# A run's resume checkpoint: built once by each algorithm, restored in one line, saved in one line.
+
+
+class ResumeCheckpoint:
+    """What a run's ``resume.pt`` holds, and continuing a stopped run from it.
+
+    Each algorithm builds one with everything it must save, then makes one call before its main
+    loop and one at the end of each epoch::
+
+        checkpoint = ResumeCheckpoint(logger, "td3", env, dict(ac=ac, ac_targ=ac_targ, ...),
+                                      test_env=test_env, rng=rng, replay_buffer=replay_buffer,
+                                      save_buffer=save_buffer)
+        start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+        ...
+        checkpoint.save(epoch, start_time, (obs, ep_ret, ep_len))
+
+    The file holds the state dicts of ``modules`` (networks and optimizers), the epochs done and
+    the time spent, the algorithm's name and environment (resume refuses another), the
+    algorithm's own generator ``rng``, and for every MPI process its global random states, its
+    environments' generators and, for algorithms whose episodes run across epochs (the
+    off-policy ones pass ``episode``), the episode in progress; with ``save_buffer``, the replay
+    buffer. Rank 0 alone writes it.
+
+    Args:
+        logger: the run's logger (its ``output_dir`` is where ``resume.pt`` goes).
+        algo: the algorithm's name, e.g. ``"ppo"``.
+        env: the training environment.
+        modules: name -> ``torch.nn.Module`` or optimizer, everything with a ``state_dict``.
+        test_env: a separate test environment, if the algorithm has one.
+        rng: the algorithm's own ``numpy.random.Generator``, if it has one.
+        replay_buffer: restored whenever the checkpoint holds one.
+        save_buffer: whether :meth:`save` writes ``replay_buffer`` too.
+    """
+
+    def __init__(self, logger, algo: str, env, modules: dict, test_env=None, rng: np.random.Generator | None = None,
+                 replay_buffer=None, save_buffer: bool = False):
+        self.logger, self.algo, self.env, self.modules = logger, algo, env, modules
+        self.test_env, self.rng = test_env, rng
+        self.replay_buffer, self.save_buffer = replay_buffer, save_buffer
+
+    def save(self, epoch: int, start_time: float, episode: tuple | None = None) -> None:
+        """Write ``resume.pt`` after ``epoch`` completed epochs (``start_time`` as returned by
+        :meth:`resume_or_start`), with ``episode`` (e.g. ``(obs, ep_ret, ep_len)``) in progress."""
+        mine = dict(rng=global_rng_state(), env_rng=env_rng_state(self.env),
+                    test_env_rng=None if self.test_env is None else env_rng_state(self.test_env),
+                    env_state=None if episode is None else env_state(self.env),
+                    episode=None if episode is None else [_to_tensor(v) for v in episode])
+        processes = gather_to_root(mine)
+        if proc_id() != 0:
+            return
+        state = {name: m.state_dict() for name, m in self.modules.items()}
+        state.update(format=CHECKPOINT_FORMAT, algo=self.algo, epoch=epoch, elapsed=time.time() - start_time,
+                     processes=processes, **env_identity(self.env),
+                     rng=None if self.rng is None else json.dumps(self.rng.bit_generator.state))
+        if self.save_buffer and self.replay_buffer is not None:
+            state["buffer"] = self.replay_buffer.state_dict()
+        save_resume_checkpoint(self.logger.output_dir, state)
+
+    def resume_or_start(self, run_dir: str | None, episode: tuple | None = None) -> tuple[int, float, tuple | None]:
+        """Start a new run (``run_dir`` None): returns ``(0, time.time(), episode)``. Or restore
+        the run in ``run_dir`` into the modules, generators, environments and replay buffer, and
+        return ``(epochs done, the start time that counts the time already spent, the episode in
+        progress)``; if that episode could not be saved, a new one is started.
+
+        Refuses, before anything is written, a different number of processes, another algorithm
+        or environment, networks of another shape, or a ``progress.txt`` shorter than the
+        checkpoint.
+        """
+        if run_dir is None:
+            return 0, time.time(), episode
+        state = _current_format(load_resume_checkpoint(run_dir))
+        check_process_count(state, num_procs())
+        check_resume_matches(run_dir, state, self.algo, self.env, self.modules)
+        for name, m in self.modules.items():
+            m.load_state_dict(state[name])
+        if self.rng is not None:
+            self.rng.bit_generator.state = json.loads(state["rng"])
+        mine = state["processes"][proc_id()]
+        set_global_rng_state(mine["rng"])
+        restored = episode is not None and set_env_state(self.env, mine["env_state"])
+        set_env_rng_state(self.env, mine["env_rng"])
+        if self.test_env is not None:
+            set_env_rng_state(self.test_env, mine["test_env_rng"])
+        if self.replay_buffer is not None and "buffer" in state:
+            self.replay_buffer.load_state_dict(state["buffer"])
+
+        self.logger.restore_progress(state["epoch"])
+        self.logger.log(f"Resuming from {run_dir} after epoch {state['epoch']}.")
+        if episode is not None:
+            if restored:
+                episode = tuple(v.numpy() if isinstance(v, torch.Tensor) else v for v in mine["episode"])
+            else:
+                self.logger.log("Warning: the environment's episode in progress could not be saved, so the "
+                                "resumed run starts a new episode; it will not match an uninterrupted run "
+                                "exactly.", "yellow")
+                episode = (self.env.reset()[0], *(0 * v for v in episode[1:]))
+        if self.replay_buffer is not None and "buffer" not in state:
+            self.logger.log("Note: the replay buffer was not saved (save_buffer=False), so the resumed run "
+                            "starts with an empty buffer and will differ from an uninterrupted run.", "yellow")
+        return int(state["epoch"]), time.time() - state["elapsed"], episode
+
+
+CHECKPOINT_FORMAT = 2
+
+
+def _to_tensor(value):
+    """A value of the episode in progress in a form that loads with ``weights_only=True``."""
+    if isinstance(value, np.ndarray):
+        return torch.as_tensor(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _current_format(state: dict) -> dict:
+    """A checkpoint of an earlier version of spinup in today's layout: the off-policy algorithms
+    kept their single process's states at the top level."""
+    if state.get("format") is None and "processes" not in state:
+        state["processes"] = [dict(rng=state["global_rng"], env_rng=state["env_rng"],
+                                   test_env_rng=state["test_env_rng"], env_state=state["env_state"],
+                                   episode=[state["obs"], state["ep_ret"], state["ep_len"]])]
+    return state
 
 
 # ---------------------------------------------------------------------------------------------

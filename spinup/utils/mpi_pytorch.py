@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from spinup.utils.flat import flat_params, set_flat_params
 from spinup.utils.mpi_tools import broadcast, mpi_avg, num_procs
 
 
@@ -25,18 +26,6 @@ def setup_pytorch_for_mpi() -> None:
     torch.set_num_threads(fair)
 
 
-def _flat(tensors) -> np.ndarray:
-    return torch.cat([t.detach().reshape(-1) for t in tensors]).numpy()
-
-
-def _unflat(flat: np.ndarray, tensors) -> None:
-    i = 0
-    for t in tensors:
-        n = t.numel()
-        t.copy_(torch.from_numpy(flat[i : i + n]).view_as(t))
-        i += n
-
-
 @torch.no_grad()
 def mpi_avg_grads(module: torch.nn.Module) -> None:
     """Replace every parameter's gradient with its average over all processes (one allreduce)."""
@@ -45,8 +34,8 @@ def mpi_avg_grads(module: torch.nn.Module) -> None:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     if not grads:
         return
-    avg = mpi_avg(_flat(grads)).astype(np.float32)
-    _unflat(avg, grads)
+    avg = mpi_avg(flat_params(grads).numpy()).astype(np.float32)
+    set_flat_params(grads, torch.from_numpy(avg))
 
 
 @torch.no_grad()
@@ -55,9 +44,9 @@ def sync_params(module: torch.nn.Module) -> None:
     if num_procs() == 1:
         return
     params = list(module.parameters())
-    flat = np.ascontiguousarray(_flat(params), dtype=np.float32)
+    flat = np.ascontiguousarray(flat_params(params).numpy(), dtype=np.float32)
     broadcast(flat)
-    _unflat(flat, params)
+    set_flat_params(params, torch.from_numpy(flat))
 
 
 def mpi_avg_tensor(x: torch.Tensor) -> torch.Tensor:

@@ -10,15 +10,8 @@ import numpy as np
 import torch
 
 from spinup.algos.ddpg import core
-from spinup.algos.offpolicy import (
-    FusedAdam,
-    ReplayBuffer,
-    frozen,
-    polyak_update,
-    restore,
-    run_test_episodes,
-    save_checkpoint,
-)
+from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
@@ -38,16 +31,17 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
 
     Args:
         env_fn: A function that creates a copy of the environment (Gymnasium API). The
-            observation space must be a Box (of any shape; observations are flattened) and the
+            observation space must be a Box (of any shape) and the
             action space a Box with finite bounds (any bounds, per dimension). For discrete
             actions use DQN or SAC.
         actor_critic: The constructor of the actor-critic, called once as
             ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
             environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
             networks) of which DDPG uses only the following (tensors are float32; in batches,
-            observations are flattened to ``[batch, obs_dim]``):
+            observations keep the space's shape,
+            ``[batch, *obs_shape]``):
 
-            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, obs_dim]`` to actions
+            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, *obs_shape]`` to actions
               within the action space's bounds, ``[batch, act_dim]``.
             - ``q``: a module; ``q(obs, act)`` returns Q-values, ``[batch]``.
             - ``act(obs)``: for one observation (a tensor of the observation space's shape),
@@ -141,9 +135,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
-    act_dim = int(np.prod(env.action_space.shape))
-    replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
+    replay_buffer = ReplayBuffer(env.observation_space.shape, env.action_space.shape, replay_size)
 
     # Set up function for computing DDPG Q-loss
     def compute_loss_q(data):
@@ -163,8 +155,8 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         return -q_pi.mean()
 
     # Set up Adam optimizers for policy and Q-function (fused: one kernel for all parameters)
-    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=pi_lr)
-    q_optimizer = FusedAdam(ac.q.parameters(), lr=q_lr)
+    pi_optimizer = torch.optim.Adam(ac.pi.parameters(), lr=pi_lr, fused=True)
+    q_optimizer = torch.optim.Adam(ac.q.parameters(), lr=q_lr, fused=True)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)
@@ -195,23 +187,17 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
     obs, _ = env.reset(seed=seed)
-    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
 
-    # Continue a stopped run, or start a new one
-    if resume is not None:
-        state = restore(resume, logger, env, test_env, rng, replay_buffer,
-                        dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="ddpg")
-        if state["obs"] is None:  # the episode in progress could not be restored
-            obs, _ = env.reset()
-        else:
-            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
-        start_t, elapsed = state["t"], state["elapsed"]
-        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
-            update_after += start_t
-    start_time = time.time() - elapsed
+    # Continue a stopped run (the episode in progress included), or start a new one
+    checkpoint = ResumeCheckpoint(logger, "ddpg", env, dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer,
+                                  q_optimizer=q_optimizer), test_env=test_env, rng=rng,
+                                  replay_buffer=replay_buffer, save_buffer=save_buffer)
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
+        update_after += start_epoch * steps_per_epoch
 
     # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_t, total_steps):
+    for t in range(start_epoch * steps_per_epoch, total_steps):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, use the learned policy plus Gaussian noise
         if t >= start_steps:
@@ -267,9 +253,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
             logger.dump_tabular()
 
             # Everything needed to continue from here, written after the epoch's row
-            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
-                            ep_ret, ep_len, replay_buffer if save_buffer else None,
-                            dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="ddpg")
+            checkpoint.save(epoch, start_time, (obs, ep_ret, ep_len))
 
     return ac
 

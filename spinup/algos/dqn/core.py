@@ -7,18 +7,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from spinup.algos.offpolicy import flat_obs_dim, mlp
-from spinup.algos.onpolicy import flat_float32, numpy_forward, numpy_mlp
-from spinup.utils.errors import UserError
-
-
-def check_discrete_actions(action_space) -> None:
-    """Refuse continuous action spaces with a pointer to the algorithms that handle them."""
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise UserError(
-            f"DQN needs a Discrete action space, but this environment's is {action_space}. "
-            "For continuous (Box) actions use sac, td3 or ddpg."
-        )
+from spinup.algos.networks import check_discrete_actions, mlp, obs_encoder
+from spinup.utils.speed import NumpyMLP
 
 
 def dqn_target(rew: torch.Tensor, terminated: torch.Tensor, next_q_targ: torch.Tensor,
@@ -77,34 +67,27 @@ class MLPQNetwork(nn.Module):
     def __init__(self, observation_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
                  hidden_sizes=(256, 256), activation=nn.ReLU):
         super().__init__()
-        check_discrete_actions(action_space)
-        self.obs_dim = flat_obs_dim(observation_space)
+        check_discrete_actions(action_space, "DQN")
+        self.flatten, obs_dim = obs_encoder(observation_space)
         self.n_actions = int(action_space.n)
         # Discrete(n, start=k) numbers its actions k, ..., k+n−1; the network's outputs are 0..n−1.
         self.act_start = int(action_space.start)
-        self.q = mlp([self.obs_dim, *hidden_sizes, self.n_actions], activation)
-        # act()'s fast path: numpy views of the weights, built on first use
-        self._params = list(self.parameters())
-        self._numpy_layers, self._numpy_pointers = None, None
+        self.q = mlp([obs_dim, *hidden_sizes, self.n_actions], activation)
+        self.numpy_q = NumpyMLP(self.q)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Q-values of every action, shape ``(batch, n_actions)``, for flattened ``obs`` ``(batch, obs_dim)``."""
-        return self.q(obs)
+        """Q-values of every action, shape ``(batch, n_actions)``, for ``obs`` ``(batch, *obs_shape)``."""
+        return self.q(self.flatten(obs))
 
     def act(self, obs, deterministic: bool = True) -> int:
         """The greedy action argmax_a Q(s, a) for one observation (array or tensor, of the space's
         own shape). ``deterministic`` is accepted for the common ``act`` interface and ignored:
         exploration (ε-greedy) is done by the training loop, not by the network.
 
-        Computed in NumPy on views of the weights: the same maths, about 4 times faster than a
-        batch-1 torch call. Optimizer steps and ``load_state_dict`` write into those views; the
-        views are rebuilt if a parameter's memory moves (e.g. in a deep copy).
+        Computed in NumPy where it can be (:class:`~spinup.utils.speed.NumpyMLP`).
         """
-        if self._numpy_pointers != [p.data_ptr() for p in self._params]:
-            self._numpy_layers = numpy_mlp(self.q)
-            self._numpy_pointers = [p.data_ptr() for p in self._params]
-        if self._numpy_layers is None:  # layers that numpy_mlp does not know: use torch
+        if not self.numpy_q.supported:
             with torch.inference_mode():
-                q = self.q(torch.as_tensor(obs, dtype=torch.float32).reshape(self.obs_dim))
+                q = self(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0))[0]
             return int(q.argmax()) + self.act_start
-        return int(np.argmax(numpy_forward(self._numpy_layers, flat_float32(obs)))) + self.act_start
+        return int(np.argmax(self.numpy_q(obs))) + self.act_start

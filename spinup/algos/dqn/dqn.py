@@ -11,13 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from spinup.algos.dqn import core
-from spinup.algos.offpolicy import (
-    FusedAdam,
-    ReplayBuffer,
-    restore,
-    run_test_episodes,
-    save_checkpoint,
-)
+from spinup.algos.offpolicy import ReplayBuffer, run_test_episodes
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
@@ -29,9 +24,8 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         eps_start: float = 1.0, eps_end: float = 0.05, eps_decay_steps: int = 10000,
         double: bool = False, huber_delta: float = 1.0, num_test_episodes: int = 10,
         max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
-        resume: str | None = None, save_buffer: bool = False):
-    """
-    Deep Q-Network (DQN), for environments with discrete actions.
+        save_buffer: bool = False, resume: str | None = None):
+    """Deep Q-Network (DQN), for environments with discrete actions.
 
     DQN learns Q(s, a) for every action by regressing it toward the target
     y = r + γ (1 − d) max_a' Q_targ(s', a') (``core.dqn_target``) on minibatches drawn from a
@@ -42,15 +36,14 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
 
     Args:
         env_fn: A function that creates a copy of the environment. Its observation space must
-            be a Box (of any shape; it is flattened) and its action space Discrete. For
+            be a Box (of any shape) and its action space Discrete. For
             continuous actions use SAC, TD3 or DDPG.
-
         actor_critic: The constructor of the Q-network, called once as
             ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
             environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
             network) of which DQN uses only the following (tensors are float32):
 
-            - ``q_net(obs)``: maps observations, flattened to ``[batch, obs_dim]``, to the
+            - ``q_net(obs)``: maps observations, of shape ``[batch, *obs_shape]``, to the
               Q-values of every action, ``[batch, n_actions]``.
             - ``act(obs)``: for one observation (a tensor of the observation space's shape),
               without gradients, the greedy action, an int of the Discrete space (its ``start``
@@ -59,74 +52,56 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             Default ``core.MLPQNetwork``.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.
             ``dict(hidden_sizes=(256, 256), activation=nn.ReLU)`` (the default).
-
         seed (int): Seed for the random number generators (Python, NumPy, torch, the
             environments and their action spaces).
-
         steps_per_epoch (int): Environment steps per epoch; the agent is tested, logged and
             saved at the end of each. Default 4000.
-
         epochs (int): Number of epochs. Default 50 (200,000 steps). CartPole-v1 balances for
             well over 100 steps within 2–5 epochs; LunarLander-v3 needs most of the default.
-
         replay_size (int): Capacity of the replay buffer (oldest transitions are overwritten).
             Default 1e5; 1e4–1e6 are common.
-
         gamma (float): Discount factor. Default 0.99; 0.95–0.999.
-
         lr (float): Adam learning rate of the Q-network. Default 1e-3; 1e-4–1e-3.
-
         batch_size (int): Transitions per gradient step. Default 100; 32–256.
-
         start_steps (int): For this many first steps, actions are drawn uniformly at random
             (pure exploration, whatever ε is). Default 1000.
-
         update_after (int): Number of steps collected before the first gradient step, so
             that the buffer holds enough data. Default 1000.
-
         update_every (int): Every ``update_every`` environment steps, run ``update_every``
             gradient steps: one gradient step per environment step overall, in bursts.
             Default 4; 1–50. This does not change the number of updates, only how they are
             grouped (larger is a little faster; smaller keeps the acting network fresher).
-
         target_update_every (int): Every this many environment steps the target network
             becomes an exact copy of the Q-network (a hard update). Default 1000; 100–10000.
             Each copy lets values propagate one more step back in time, so a shorter period
             learns long horizons faster but less steadily (on CartPole-v1, 250 reached a test
             return of 500 within 40,000 steps where 1000 was still near 150).
-
         eps_start (float): ε at step 0. Default 1.0.
-
         eps_end (float): ε after ``eps_decay_steps`` steps, kept until the end. Default 0.05;
             0.01–0.1.
-
         eps_decay_steps (int): Steps over which ε falls linearly from ``eps_start`` to
             ``eps_end``. Default 10000; about 10–20% of the whole run is typical.
-
         double (bool): Use the Double DQN target (the online network picks the next action,
             the target network evaluates it), which curbs overestimation. Default False.
-
         huber_delta (float): The Huber loss is quadratic for TD errors below this size and
             linear above it, which bounds the gradient of large errors. Default 1.0.
-
         num_test_episodes (int): Greedy-policy episodes run on a separate test environment at
             the end of each epoch. Default 10.
-
         max_ep_len (int): Maximum length of an episode; longer episodes are cut off (and
             bootstrapped, like a time limit). Default 1000.
-
         logger_kwargs (dict): Keyword arguments for the EpochLogger.
-
         save_freq (int): Save the Q-network every ``save_freq`` epochs (and at the last).
             Default 1.
-
-        resume (str): The folder of an earlier run of this algorithm to continue from its last
-            finished epoch (its ``resume.pt``). Output goes on in that folder. Default None.
-
         save_buffer (bool): Also put the replay buffer into ``resume.pt`` each epoch, so that a
             resumed run is exactly the run that was never interrupted. Costs disk space (up to
             ``replay_size`` transitions). Default False: a resumed run starts with an empty
             buffer and refills it for ``update_after`` steps before updating again.
+        resume (str): The folder of an earlier run of this algorithm to continue from its last
+            finished epoch (its ``resume.pt``). Output goes on in that folder. Default None.
+
+    Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
+    AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
+    TotalEnvInteracts, AverageQVals, StdQVals, MaxQVals, MinQVals, LossQ, Epsilon, Time.
 
     Every argument is checked before anything is written, against its type hint and the ranges
     stated above (one table for all algorithms, ``spinup.utils.validation.RANGES``: e.g.
@@ -151,7 +126,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
 
     # Instantiate the environment, and a separate one for test episodes
     env, test_env = env_fn(), env_fn()
-    core.check_discrete_actions(env.action_space)
+    core.check_discrete_actions(env.action_space, "DQN")
     env.action_space.seed(seed)
     test_env.action_space.seed(seed + 10000)
     test_env.reset(seed=seed + 10000)
@@ -161,13 +136,12 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     q_net = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
     q_targ = deepcopy(q_net)
     q_targ.requires_grad_(False)
-    q_params, q_targ_params = list(q_net.parameters()), list(q_targ.parameters())
 
     # Count variables
-    logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_params))
+    logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_net.parameters()))
 
     # Experience buffer (actions are stored as indices 0..n-1)
-    replay_buffer = ReplayBuffer(int(np.prod(env.observation_space.shape)), 0, replay_size)
+    replay_buffer = ReplayBuffer(env.observation_space.shape, (), replay_size)
 
     # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
     def compute_loss_q(data):
@@ -184,7 +158,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         return loss_q, q.detach().numpy()
 
     # Set up the Adam optimizer for the Q-network (fused: one kernel for all parameters)
-    q_optimizer = FusedAdam(q_params, lr=lr)
+    q_optimizer = torch.optim.Adam(q_net.parameters(), lr=lr, fused=True)
 
     # Set up model saving
     logger.setup_pytorch_saver(q_net, ac_kwargs)
@@ -196,9 +170,8 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         q_optimizer.step()
         logger.store(LossQ=loss_q.item(), QVals=q_vals)
 
-    @torch.no_grad()
     def update_target():
-        torch._foreach_copy_(q_targ_params, q_params)  # θ_targ ← θ, one fused call
+        q_targ.load_state_dict(q_net.state_dict())  # θ_targ ← θ
 
     def get_action(obs, eps):
         if rng.random() < eps:
@@ -208,23 +181,16 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
     obs, _ = env.reset(seed=seed)
-    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
 
-    # Continue a stopped run, or start a new one
-    if resume is not None:
-        state = restore(resume, logger, env, test_env, rng, replay_buffer,
-                        dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer), algo="dqn")
-        if state["obs"] is None:  # the episode in progress could not be restored
-            obs, _ = env.reset()
-        else:
-            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
-        start_t, elapsed = state["t"], state["elapsed"]
-        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
-            update_after += start_t
-    start_time = time.time() - elapsed
+    # Continue a stopped run (the episode in progress included), or start a new one
+    checkpoint = ResumeCheckpoint(logger, "dqn", env, dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer),
+                                  test_env=test_env, rng=rng, replay_buffer=replay_buffer, save_buffer=save_buffer)
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
+        update_after += start_epoch * steps_per_epoch
 
     # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_t, total_steps):
+    for t in range(start_epoch * steps_per_epoch, total_steps):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, act ε-greedily with respect to Q, ε falling linearly
         if t >= start_steps:
@@ -284,8 +250,6 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             logger.dump_tabular()
 
             # Everything needed to continue from here, written after the epoch's row
-            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
-                            ep_ret, ep_len, replay_buffer if save_buffer else None,
-                            dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer), algo="dqn")
+            checkpoint.save(epoch, start_time, (obs, ep_ret, ep_len))
 
     return q_net

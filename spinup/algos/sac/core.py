@@ -1,6 +1,6 @@
 """SAC's networks and maths: the squashed Gaussian policy (continuous actions), the categorical
-policy (discrete actions), twin Q-functions evaluated in one fused call, the soft Bellman
-targets, the tanh change-of-variables correction and the entropy-coefficient loss."""
+policy (discrete actions), twin Q-functions Q1 and Q2, the soft Bellman targets, the tanh
+change-of-variables correction and the entropy-coefficient loss."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from spinup.algos.offpolicy import EnsembleMLP, bounds_to_affine, box_bounds, flat_obs_dim, mlp
-from spinup.algos.td3.core import MLPTwinQFunction  # noqa: F401  (SAC's critics are TD3's)
+from spinup.algos.networks import MLPTwinQFunction, bounds_to_affine, box_bounds, mlp, obs_encoder
 from spinup.utils.errors import UserError
+from spinup.utils.speed import EnsembleMLP
 
 LOG_STD_MIN, LOG_STD_MAX = -20, 2
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -31,15 +31,16 @@ def sac_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: torch.Tens
 
     Args:
         rew: rewards r, shape ``[batch]``.
-        next_obs: next observations s', shape ``[batch, obs_dim]``.
+        next_obs: next observations s', shape ``[batch, *obs_shape]``.
         terminated: d, 1.0 where s' is terminal (never for a time limit), shape ``[batch]``.
         pi: the policy, ``pi(obs) -> (act, logp)`` with a sampled action and its log-probability.
-        q_targ: the target twin Q-functions, ``q_targ(obs, act) -> [2, batch]``.
+        q_targ: the target twin Q-functions, ``q_targ(obs, act) -> (q1, q2)``, each ``[batch]``.
         alpha: the entropy coefficient α (a number or a 0-dim tensor).
         gamma: discount factor γ.
     """
     next_act, next_logp = pi(next_obs)
-    soft_value = q_targ(next_obs, next_act).min(dim=0).values - alpha * next_logp
+    q1_targ, q2_targ = q_targ(next_obs, next_act)
+    soft_value = torch.min(q1_targ, q2_targ) - alpha * next_logp
     return rew + gamma * (1 - terminated) * soft_value
 
 
@@ -56,10 +57,12 @@ def discrete_sac_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: t
         rew, next_obs, terminated, alpha, gamma: as in :func:`sac_target`.
         pi_probs: ``pi_probs(obs) -> (probs, logp_all)``, ``π(·|s)`` and ``log π(·|s)``, shape
             ``[batch, n_actions]`` each.
-        q_targ: the target twin Q-functions, ``q_targ(obs) -> [2, batch, n_actions]``.
+        q_targ: the target twin Q-functions, ``q_targ(obs) -> (q1, q2)``, each
+            ``[batch, n_actions]``.
     """
     probs, logp_all = pi_probs(next_obs)
-    soft_q = q_targ(next_obs).min(dim=0).values - alpha * logp_all
+    q1_targ, q2_targ = q_targ(next_obs)
+    soft_q = torch.min(q1_targ, q2_targ) - alpha * logp_all
     return rew + gamma * (1 - terminated) * (probs * soft_q).sum(dim=-1)
 
 
@@ -131,9 +134,10 @@ class SquashedGaussianMLPActor(nn.Module):
     bounds is left out, as in the original.
     """
 
-    def __init__(self, obs_dim: int, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation):
+    def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation):
         super().__init__()
         act_dim = len(act_low)
+        self.flatten, obs_dim = obs_encoder(observation_space)
         self.net = mlp([obs_dim, *hidden_sizes], activation, activation)
         # The mean and log-std heads as one layer (one matrix product): outputs [mu, log_std]
         self.mu_log_std_layer = nn.Linear(hidden_sizes[-1], 2 * act_dim)
@@ -142,7 +146,7 @@ class SquashedGaussianMLPActor(nn.Module):
         self.register_buffer("act_half_range", half_range)
 
     def forward(self, obs: torch.Tensor, deterministic: bool = False, with_logprob: bool = True):
-        mu, log_std = self.mu_log_std_layer(self.net(obs)).chunk(2, dim=-1)
+        mu, log_std = self.mu_log_std_layer(self.net(self.flatten(obs))).chunk(2, dim=-1)
         if deterministic:
             return torch.addcmul(self.act_center, self.act_half_range, torch.tanh(mu)), None
         log_std = torch.clamp(log_std, LOG_STD_MIN, LOG_STD_MAX)
@@ -164,12 +168,13 @@ class CategoricalMLPActor(nn.Module):
     whole distribution ``(π(·|s), log π(·|s))``.
     """
 
-    def __init__(self, obs_dim: int, n_actions: int, hidden_sizes, activation):
+    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation):
         super().__init__()
+        self.flatten, obs_dim = obs_encoder(observation_space)
         self.logits_net = mlp([obs_dim, *hidden_sizes, n_actions], activation)
 
     def probs(self, obs: torch.Tensor):
-        logp_all = F.log_softmax(self.logits_net(obs), dim=-1)
+        logp_all = F.log_softmax(self.logits_net(self.flatten(obs)), dim=-1)
         return logp_all.exp(), logp_all
 
     def forward(self, obs: torch.Tensor, deterministic: bool = False, with_logprob: bool = True):
@@ -180,22 +185,25 @@ class CategoricalMLPActor(nn.Module):
 
 
 class MLPDiscreteTwinQFunction(nn.Module):
-    """Two Q-functions Q1(s, ·), Q2(s, ·) with one output per discrete action, evaluated together.
+    """Two Q-functions Q1(s, ·), Q2(s, ·) with one output per discrete action.
 
-    ``forward(obs)`` returns every action's values, shape ``[2, batch, n_actions]``;
-    ``forward(obs, act)`` those of the actions ``act`` (indices), shape ``[2, batch]``.
+    ``q(obs)`` returns every action's values ``(q1, q2)``, each ``[batch, n_actions]``;
+    ``q(obs, act)`` those of the actions ``act`` (indices), each ``[batch]``. Underneath, both
+    are one :class:`~spinup.utils.speed.EnsembleMLP`.
     """
 
-    def __init__(self, obs_dim: int, n_actions: int, hidden_sizes, activation):
+    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation):
         super().__init__()
+        self.flatten, obs_dim = obs_encoder(observation_space)
         self.q = EnsembleMLP(2, [obs_dim, *hidden_sizes, n_actions], activation)
 
-    def forward(self, obs: torch.Tensor, act: torch.Tensor | None = None) -> torch.Tensor:
-        q_all = self.q(obs)
-        if act is None:
-            return q_all
-        index = act.long().reshape(1, -1, 1).expand(q_all.shape[0], -1, 1)
-        return q_all.gather(-1, index).squeeze(-1)
+    def forward(self, obs: torch.Tensor, act: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        q_all = self.q(self.flatten(obs))
+        if act is not None:
+            index = act.long().reshape(1, -1, 1).expand(q_all.shape[0], -1, 1)
+            q_all = q_all.gather(-1, index).squeeze(-1)
+        q1, q2 = q_all
+        return q1, q2
 
 
 class MLPActorCritic(nn.Module):
@@ -213,18 +221,17 @@ class MLPActorCritic(nn.Module):
 
     def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU):
         super().__init__()
-        self.obs_dim = flat_obs_dim(observation_space)
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
         if self.discrete:
             n_actions = int(action_space.n)
             self.act_start = int(action_space.start)  # Discrete(n, start=k) numbers actions k..k+n−1
-            self.pi = CategoricalMLPActor(self.obs_dim, n_actions, hidden_sizes, activation)
-            self.q = MLPDiscreteTwinQFunction(self.obs_dim, n_actions, hidden_sizes, activation)
+            self.pi = CategoricalMLPActor(observation_space, n_actions, hidden_sizes, activation)
+            self.q = MLPDiscreteTwinQFunction(observation_space, n_actions, hidden_sizes, activation)
         elif isinstance(action_space, gym.spaces.Box):
             act_low, act_high = box_bounds(action_space)
             self.act_shape = action_space.shape
-            self.pi = SquashedGaussianMLPActor(self.obs_dim, act_low, act_high, hidden_sizes, activation)
-            self.q = MLPTwinQFunction(self.obs_dim, len(act_low), hidden_sizes, activation)
+            self.pi = SquashedGaussianMLPActor(observation_space, act_low, act_high, hidden_sizes, activation)
+            self.q = MLPTwinQFunction(observation_space, len(act_low), hidden_sizes, activation)
         else:
             raise UserError(f"SAC needs a Box or Discrete action space, not {action_space}.")
 
@@ -232,7 +239,7 @@ class MLPActorCritic(nn.Module):
     def act(self, obs, deterministic: bool = False):
         """An action for one observation: a numpy array of the action space's shape (Box), or an
         int (Discrete). ``deterministic`` takes the mean (Box) or the most likely action."""
-        obs = torch.as_tensor(obs, dtype=torch.float32).reshape(1, self.obs_dim)
+        obs = torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0)
         act, _ = self.pi(obs, deterministic, with_logprob=False)
         if self.discrete:
             return int(act) + self.act_start

@@ -12,16 +12,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from spinup.algos.offpolicy import (
-    FusedAdam,
-    ReplayBuffer,
-    frozen,
-    polyak_update,
-    restore,
-    run_test_episodes,
-    save_checkpoint,
-)
+from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
 from spinup.algos.sac import core
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
@@ -48,13 +41,13 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     Args:
         env_fn: A function that creates a copy of the environment (Gymnasium API). The
-            observation space must be a Box (of any shape; observations are flattened); the
+            observation space must be a Box (of any shape); the
             action space a Box with finite bounds (any bounds, per dimension) or Discrete.
         actor_critic: The constructor of the actor-critic, called once as
             ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
             environment's spaces. It returns a ``torch.nn.Module`` of which SAC uses only the
-            following (tensors are float32; in batches, observations are flattened to
-            ``[batch, obs_dim]``):
+            following (tensors are float32; in batches, observations keep the space's
+            shape, ``[batch, *obs_shape]``):
 
             - ``pi``: a module; ``pi(obs)`` returns ``(act, logp)``: actions sampled with the
               reparameterisation trick, within the bounds, ``[batch, act_dim]``, and their
@@ -62,9 +55,9 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
               used instead: ``(probs, logp_all)``, ``π(·|s)`` and ``log π(·|s)``, each
               ``[batch, n_actions]``.
             - ``q``: a module holding both Q-functions (deep-copied for the target networks);
-              ``q(obs, act)`` returns Q1 and Q2 stacked, ``[2, batch]``. For a Discrete action
+              ``q(obs, act)`` returns ``(q1, q2)``, each ``[batch]``. For a Discrete action
               space ``act`` holds action indices, ``[batch]``, and ``q(obs)`` returns every
-              action's values, ``[2, batch, n_actions]``.
+              action's values, ``(q1, q2)``, each ``[batch, n_actions]``.
             - ``act(obs, deterministic=False)``: for one observation (a tensor of the
               observation space's shape), without gradients, an action: a NumPy array of the
               action space's shape, or an int of the Discrete space (its ``start`` included).
@@ -165,10 +158,8 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     # Experience buffer (a discrete action is stored as its index 0..n-1)
     discrete = isinstance(env.action_space, gym.spaces.Discrete)
-    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
-    act_dim = 0 if discrete else int(np.prod(env.action_space.shape))
     act_start = int(env.action_space.start) if discrete else 0
-    replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
+    replay_buffer = ReplayBuffer(env.observation_space.shape, env.action_space.shape, replay_size)
 
     # The entropy coefficient: fixed, or learned (as log α) toward the target entropy
     learn_alpha = core.check_alpha(alpha)
@@ -176,7 +167,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         if target_entropy is None:
             target_entropy = core.default_target_entropy(env.action_space)
         entropy_coef = core.EntropyCoefficient(init=1.0)
-        alpha_optimizer = FusedAdam(entropy_coef.parameters(), lr=lr)
+        alpha_optimizer = torch.optim.Adam(entropy_coef.parameters(), lr=lr, fused=True)
 
     def current_alpha():
         return entropy_coef.log_alpha.exp().item() if learn_alpha else alpha
@@ -185,14 +176,14 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     def compute_loss_q(data, alpha):
         obs, act, rew, next_obs, terminated = (
             data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
-        q = ac.q(obs, act)  # [2, batch]: Q1 and Q2 in one fused call
+        q1, q2 = ac.q(obs, act)
         with torch.no_grad():
             if discrete:
                 target = core.discrete_sac_target(rew, next_obs, terminated, ac.pi.probs, q_targ, alpha, gamma)
             else:
                 target = core.sac_target(rew, next_obs, terminated, ac.pi, q_targ, alpha, gamma)
-        loss_q = ((q - target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2
-        return loss_q, q.detach().numpy()
+        loss_q = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
+        return loss_q, dict(Q1Vals=q1.detach().numpy(), Q2Vals=q2.detach().numpy())
 
     # Set up function for computing SAC pi loss; also returns log π for the α step and the log
     def compute_loss_pi(data, alpha):
@@ -201,19 +192,21 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             # The expectation over actions is an exact sum: Σ_a π(a|s) (α log π(a|s) − min Q(s, a))
             probs, logp_all = ac.pi.probs(obs)
             with torch.no_grad():
-                q_pi = ac.q(obs).min(dim=0).values
+                q1_pi, q2_pi = ac.q(obs)
+                q_pi = torch.min(q1_pi, q2_pi)
             loss_pi = (probs * (alpha * logp_all - q_pi)).sum(dim=-1).mean()
             logp_pi = (probs * logp_all).sum(dim=-1)
         else:
             act_pi, logp_pi = ac.pi(obs)
             with frozen(ac.q):  # gradients flow through Q to the action, but Q is not being trained
-                q_pi = ac.q(obs, act_pi).min(dim=0).values
+                q1_pi, q2_pi = ac.q(obs, act_pi)
+                q_pi = torch.min(q1_pi, q2_pi)
             loss_pi = (alpha * logp_pi - q_pi).mean()
         return loss_pi, logp_pi.detach()
 
     # Set up optimizers for policy and Q-functions (fused: one kernel for all parameters)
-    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=lr)
-    q_optimizer = FusedAdam(ac.q.parameters(), lr=lr)
+    pi_optimizer = torch.optim.Adam(ac.pi.parameters(), lr=lr, fused=True)
+    q_optimizer = torch.optim.Adam(ac.q.parameters(), lr=lr, fused=True)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)
@@ -223,7 +216,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
         # First run one gradient descent step for Q1 and Q2
         q_optimizer.zero_grad()
-        loss_q, q_vals = compute_loss_q(data, alpha)
+        loss_q, q_info = compute_loss_q(data, alpha)
         loss_q.backward()
         q_optimizer.step()
 
@@ -244,8 +237,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         # Finally, move the target Q-networks toward the main ones
         polyak_update(ac.q, q_targ, polyak)
 
-        logger.store(LossQ=loss_q.item(), Q1Vals=q_vals[0], Q2Vals=q_vals[1],
-                     LossPi=loss_pi.item(), LogPi=logp_pi.numpy())
+        logger.store(LossQ=loss_q.item(), **q_info, LossPi=loss_pi.item(), LogPi=logp_pi.numpy())
 
     def get_action(obs, deterministic=False):
         return ac.act(torch.as_tensor(obs, dtype=torch.float32), deterministic)
@@ -253,25 +245,19 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
     obs, _ = env.reset(seed=seed)
-    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
+
+    # Continue a stopped run (the episode in progress included), or start a new one
     modules = dict(ac=ac, q_targ=q_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer)
     if learn_alpha:
         modules.update(entropy_coef=entropy_coef, alpha_optimizer=alpha_optimizer)
-
-    # Continue a stopped run, or start a new one
-    if resume is not None:
-        state = restore(resume, logger, env, test_env, rng, replay_buffer, modules, algo="sac")
-        if state["obs"] is None:  # the episode in progress could not be restored
-            obs, _ = env.reset()
-        else:
-            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
-        start_t, elapsed = state["t"], state["elapsed"]
-        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
-            update_after += start_t
-    start_time = time.time() - elapsed
+    checkpoint = ResumeCheckpoint(logger, "sac", env, modules, test_env=test_env, rng=rng,
+                                  replay_buffer=replay_buffer, save_buffer=save_buffer)
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
+        update_after += start_epoch * steps_per_epoch
 
     # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_t, total_steps):
+    for t in range(start_epoch * steps_per_epoch, total_steps):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, sample them from the policy
         if t >= start_steps:
@@ -333,7 +319,6 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             logger.dump_tabular()
 
             # Everything needed to continue from here, written after the epoch's row
-            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
-                            ep_ret, ep_len, replay_buffer if save_buffer else None, modules, algo="sac")
+            checkpoint.save(epoch, start_time, (obs, ep_ret, ep_len))
 
     return ac

@@ -1,5 +1,5 @@
-"""TD3's networks and its target: DDPG's actor, twin Q-functions evaluated in one fused call,
-and the smoothed, clipped double-Q target."""
+"""TD3's networks and its target: a deterministic actor (as DDPG's), twin Q-functions Q1 and
+Q2, and the smoothed, clipped double-Q target."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from spinup.algos.ddpg.core import MLPActor, check_box_actions  # noqa: F401  (TD3's actor is DDPG's)
-from spinup.algos.offpolicy import EnsembleMLP, box_bounds, flat_obs_dim
+from spinup.algos.networks import (
+    MLPDeterministicActor,
+    MLPTwinQFunction,
+    box_bounds,
+    check_box_actions,
+)
 
 
 def td3_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: torch.Tensor, pi_targ, q_targ,
@@ -27,10 +31,10 @@ def td3_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: torch.Tens
 
     Args:
         rew: rewards r, shape ``[batch]``.
-        next_obs: next observations s', shape ``[batch, obs_dim]``.
+        next_obs: next observations s', shape ``[batch, *obs_shape]``.
         terminated: d, 1.0 where s' is terminal (never for a time limit), shape ``[batch]``.
         pi_targ: the target policy, ``pi_targ(obs) -> act`` of shape ``[batch, act_dim]``.
-        q_targ: the target twin Q-functions, ``q_targ(obs, act) -> [2, batch]``.
+        q_targ: the target twin Q-functions, ``q_targ(obs, act) -> (q1, q2)``, each ``[batch]``.
         gamma: discount factor γ.
         target_noise: σ, standard deviation of the smoothing noise.
         noise_clip: c, the noise is clipped to [−c, c].
@@ -43,27 +47,12 @@ def td3_target(rew: torch.Tensor, next_obs: torch.Tensor, terminated: torch.Tens
     half_range = (act_high - act_low) / 2
     eps = torch.clamp(target_noise * noise, -noise_clip, noise_clip) * half_range
     next_act = torch.clamp(act_targ + eps, act_low, act_high)
-    return rew + gamma * (1 - terminated) * q_targ(next_obs, next_act).min(dim=0).values
-
-
-class MLPTwinQFunction(nn.Module):
-    """Two Q-functions Q1(s, a), Q2(s, a) (MLPs on the concatenated observation and action),
-    evaluated together: each layer of both is one batched matrix product.
-
-    ``forward(obs, act)`` returns shape ``[2, batch]`` (Q1 then Q2); ``members=slice(0, 1)``
-    evaluates Q1 only (shape ``[1, batch]``).
-    """
-
-    def __init__(self, obs_dim: int, act_dim: int, hidden_sizes, activation):
-        super().__init__()
-        self.q = EnsembleMLP(2, [obs_dim + act_dim, *hidden_sizes, 1], activation)
-
-    def forward(self, obs: torch.Tensor, act: torch.Tensor, members: slice = slice(None)) -> torch.Tensor:
-        return self.q(torch.cat([obs, act], dim=-1), members).squeeze(-1)
+    q1_targ, q2_targ = q_targ(next_obs, next_act)
+    return rew + gamma * (1 - terminated) * torch.min(q1_targ, q2_targ)
 
 
 class MLPActorCritic(nn.Module):
-    """TD3's actor ``pi`` and twin critics ``q`` (Q1 and Q2 in one module).
+    """TD3's actor ``pi`` and twin critics ``q`` (``q(obs, act)`` gives Q1 and Q2, ``q.q1`` Q1 alone).
 
     Args:
         observation_space: a Box of any shape (observations are flattened).
@@ -75,11 +64,10 @@ class MLPActorCritic(nn.Module):
     def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU):
         super().__init__()
         check_box_actions(action_space, "TD3")
-        self.obs_dim = flat_obs_dim(observation_space)
         act_low, act_high = box_bounds(action_space)
         self.act_shape = action_space.shape
-        self.pi = MLPActor(self.obs_dim, act_low, act_high, hidden_sizes, activation)
-        self.q = MLPTwinQFunction(self.obs_dim, len(act_low), hidden_sizes, activation)
+        self.pi = MLPDeterministicActor(observation_space, act_low, act_high, hidden_sizes, activation)
+        self.q = MLPTwinQFunction(observation_space, len(act_low), hidden_sizes, activation)
 
     def act(self, obs, deterministic: bool = True) -> np.ndarray:
         """μ(s) for one observation, as a numpy array of the action space's shape (the training

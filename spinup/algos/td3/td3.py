@@ -9,16 +9,9 @@ from copy import deepcopy
 import numpy as np
 import torch
 
-from spinup.algos.offpolicy import (
-    FusedAdam,
-    ReplayBuffer,
-    frozen,
-    polyak_update,
-    restore,
-    run_test_episodes,
-    save_checkpoint,
-)
+from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
 from spinup.algos.td3 import core
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
@@ -40,20 +33,20 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     Args:
         env_fn: A function that creates a copy of the environment (Gymnasium API). The
-            observation space must be a Box (of any shape; observations are flattened) and the
+            observation space must be a Box (of any shape) and the
             action space a Box with finite bounds (any bounds, per dimension). For discrete
             actions use DQN or SAC.
         actor_critic: The constructor of the actor-critic, called once as
             ``actor_critic(observation_space, action_space, **ac_kwargs)`` with the
             environment's spaces. It returns a ``torch.nn.Module`` (deep-copied for the target
             networks) of which TD3 uses only the following (tensors are float32; in batches,
-            observations are flattened to ``[batch, obs_dim]``):
+            observations keep the space's shape,
+            ``[batch, *obs_shape]``):
 
-            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, obs_dim]`` to actions
+            - ``pi``: a module; ``pi(obs)`` maps observations ``[batch, *obs_shape]`` to actions
               within the action space's bounds, ``[batch, act_dim]``.
-            - ``q``: a module holding both Q-functions; ``q(obs, act)`` returns Q1 and Q2
-              stacked, ``[2, batch]``, and ``q(obs, act, members=slice(0, 1))`` Q1 alone,
-              ``[1, batch]``.
+            - ``q``: a module holding both Q-functions; ``q(obs, act)`` returns ``(q1, q2)``,
+              each ``[batch]``, and ``q.q1(obs, act)`` Q1 alone, ``[batch]``.
             - ``act(obs)``: for one observation (a tensor of the observation space's shape),
               without gradients, μ(s) as a NumPy array of the action space's shape; TD3 adds
               the exploration noise.
@@ -153,31 +146,29 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    obs_dim = int(np.prod(env.observation_space.shape))  # observations are stored flattened
-    act_dim = int(np.prod(env.action_space.shape))
-    replay_buffer = ReplayBuffer(obs_dim, act_dim, replay_size)
+    replay_buffer = ReplayBuffer(env.observation_space.shape, env.action_space.shape, replay_size)
 
     # Set up function for computing TD3 Q-losses
     def compute_loss_q(data):
         obs, act, rew, next_obs, terminated = (
             data["obs"], data["act"], data["rew"], data["next_obs"], data["terminated"])
-        q = ac.q(obs, act)  # [2, batch]: Q1 and Q2 in one fused call
+        q1, q2 = ac.q(obs, act)
         with torch.no_grad():
             target = core.td3_target(rew, next_obs, terminated, ac_targ.pi, ac_targ.q, gamma,
                                      target_noise, noise_clip, act_low_t, act_high_t)
-        loss_q = ((q - target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2
-        return loss_q, q.detach().numpy()
+        loss_q = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
+        return loss_q, dict(Q1Vals=q1.detach().numpy(), Q2Vals=q2.detach().numpy())
 
     # Set up function for computing TD3 pi loss (it uses Q1 only)
     def compute_loss_pi(data):
         obs = data["obs"]
         with frozen(ac.q):  # gradients flow through Q1 to the action, but Q1 is not being trained
-            q1_pi = ac.q(obs, ac.pi(obs), members=slice(0, 1))[0]
+            q1_pi = ac.q.q1(obs, ac.pi(obs))
         return -q1_pi.mean()
 
-    # Set up Adam optimizers for policy and Q-function (fused: one kernel for all parameters)
-    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=pi_lr)
-    q_optimizer = FusedAdam(ac.q.parameters(), lr=q_lr)
+    # Set up Adam optimizers for policy and Q-functions (fused: one kernel for all parameters)
+    pi_optimizer = torch.optim.Adam(ac.pi.parameters(), lr=pi_lr, fused=True)
+    q_optimizer = torch.optim.Adam(ac.q.parameters(), lr=q_lr, fused=True)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)
@@ -185,10 +176,10 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     def update(data, timer):
         # First run one gradient descent step for Q1 and Q2
         q_optimizer.zero_grad()
-        loss_q, q_vals = compute_loss_q(data)
+        loss_q, q_info = compute_loss_q(data)
         loss_q.backward()
         q_optimizer.step()
-        logger.store(LossQ=loss_q.item(), Q1Vals=q_vals[0], Q2Vals=q_vals[1])
+        logger.store(LossQ=loss_q.item(), **q_info)
 
         # Possibly update pi and target networks
         if timer % policy_delay == 0:
@@ -210,23 +201,17 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
     obs, _ = env.reset(seed=seed)
-    ep_ret, ep_len, start_t, elapsed = 0.0, 0, 0, 0.0
 
-    # Continue a stopped run, or start a new one
-    if resume is not None:
-        state = restore(resume, logger, env, test_env, rng, replay_buffer,
-                        dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="td3")
-        if state["obs"] is None:  # the episode in progress could not be restored
-            obs, _ = env.reset()
-        else:
-            obs, ep_ret, ep_len = state["obs"], state["ep_ret"], state["ep_len"]
-        start_t, elapsed = state["t"], state["elapsed"]
-        if replay_buffer.size == 0:  # the buffer was not saved: refill it before updating
-            update_after += start_t
-    start_time = time.time() - elapsed
+    # Continue a stopped run (the episode in progress included), or start a new one
+    checkpoint = ResumeCheckpoint(logger, "td3", env, dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer,
+                                  q_optimizer=q_optimizer), test_env=test_env, rng=rng,
+                                  replay_buffer=replay_buffer, save_buffer=save_buffer)
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
+        update_after += start_epoch * steps_per_epoch
 
     # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_t, total_steps):
+    for t in range(start_epoch * steps_per_epoch, total_steps):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, use the learned policy plus Gaussian noise
         if t >= start_steps:
@@ -283,9 +268,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             logger.dump_tabular()
 
             # Everything needed to continue from here, written after the epoch's row
-            save_checkpoint(logger, epoch, t + 1, time.time() - start_time, env, test_env, rng, obs,
-                            ep_ret, ep_len, replay_buffer if save_buffer else None,
-                            dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer, q_optimizer=q_optimizer), algo="td3")
+            checkpoint.save(epoch, start_time, (obs, ep_ret, ep_len))
 
     return ac
 

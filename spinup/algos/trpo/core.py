@@ -2,7 +2,7 @@
 Fisher-vector product, conjugate gradient, the step size from the KL limit, and the backtracking
 line search. The networks and the GAE buffer are the on-policy ones shared with VPG and PPO.
 
-Every function works on flat parameter vectors (``flat_params``), which is how the natural
+Every function works on flat parameter vectors (``flat_params``, from :mod:`spinup.utils.flat`), which is how the natural
 gradient maths is written: theta is one vector, H one matrix over it.
 """
 
@@ -21,6 +21,7 @@ from spinup.algos.onpolicy import (  # noqa: F401  (re-exported: trpo(actor_crit
     gae_advantages,
     rewards_to_go,
 )
+from spinup.utils.flat import flat_params, set_flat_params  # noqa: F401  (used as core.flat_params)
 
 
 def surrogate_advantage(logp: torch.Tensor, logp_old: torch.Tensor, adv: torch.Tensor) -> torch.Tensor:
@@ -80,21 +81,6 @@ def mean_kl(pi_old, pi) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------------------------
 # Flat parameter vectors
-
-
-def flat_params(params: Iterable[torch.Tensor]) -> torch.Tensor:
-    """All of ``params`` as one vector (a copy)."""
-    return torch.cat([p.detach().reshape(-1) for p in params])
-
-
-@torch.no_grad()
-def set_flat_params(params: Iterable[torch.Tensor], flat: torch.Tensor) -> None:
-    """Copy the vector ``flat`` into ``params``, in place (the tensors keep their memory)."""
-    i = 0
-    for p in params:
-        n = p.numel()
-        p.copy_(flat[i : i + n].view_as(p))
-        i += n
 
 
 def flat_grad(y: torch.Tensor, params: Iterable[torch.Tensor], create_graph: bool = False) -> torch.Tensor:

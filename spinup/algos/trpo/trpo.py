@@ -9,8 +9,9 @@ import numpy as np
 import torch
 from torch.optim import Adam
 
-from spinup.algos.onpolicy import restore, save_checkpoint, warn_if_no_episode_finished
+from spinup.algos.onpolicy import warn_if_no_episode_finished
 from spinup.algos.trpo import core
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import (
     mpi_avg_grads,
@@ -208,11 +209,8 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
                      DeltaLossPi=pi_l_new - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
 
     # Continue a stopped run, or start a new one
-    checkpointed = dict(ac=ac, vf_optimizer=vf_optimizer)
-    start_epoch, elapsed = 0, 0.0
-    if resume is not None:
-        start_epoch, elapsed = restore(resume, logger, env, checkpointed, algo=algo)
-    start_time = time.time() - elapsed
+    checkpoint = ResumeCheckpoint(logger, algo, env, dict(ac=ac, vf_optimizer=vf_optimizer))
+    start_epoch, start_time, _ = checkpoint.resume_or_start(resume)
     warned_short_share = False
 
     # Main loop: collect experience in env and update/log each epoch
@@ -273,6 +271,6 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed, algo=algo)
+        checkpoint.save(epoch + 1, start_time)
 
     return ac

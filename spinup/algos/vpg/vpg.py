@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from torch.optim import Adam
 
-from spinup.algos.onpolicy import restore, save_checkpoint, warn_if_no_episode_finished
+from spinup.algos.onpolicy import warn_if_no_episode_finished
 from spinup.algos.vpg import core
+from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import num_procs, proc_id
@@ -167,11 +168,8 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                      DeltaLossPi=loss_pi.item() - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
 
     # Continue a stopped run, or start a new one
-    checkpointed = dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer)
-    start_epoch, elapsed = 0, 0.0
-    if resume is not None:
-        start_epoch, elapsed = restore(resume, logger, env, checkpointed, algo="vpg")
-    start_time = time.time() - elapsed
+    checkpoint = ResumeCheckpoint(logger, "vpg", env, dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer))
+    start_epoch, start_time, _ = checkpoint.resume_or_start(resume)
     warned_short_share = False
 
     # Main loop: collect experience in env and update/log each epoch
@@ -231,6 +229,6 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        save_checkpoint(logger, epoch + 1, time.time() - start_time, env, checkpointed, algo="vpg")
+        checkpoint.save(epoch + 1, start_time)
 
     return ac

@@ -17,17 +17,9 @@ import torch.nn as nn
 from torch.distributions.categorical import Categorical
 from torch.optim import Adam
 
+from spinup.algos.networks import mlp
 from spinup.utils.envs import check_env_id
 from spinup.utils.errors import UserError
-
-
-def mlp(sizes, activation=nn.Tanh, output_activation=nn.Identity):
-    """A feedforward network with layer widths ``sizes``, e.g. [obs_dim, 32, n_acts]."""
-    layers = []
-    for j in range(len(sizes) - 1):
-        act = activation if j < len(sizes) - 2 else output_activation
-        layers += [nn.Linear(sizes[j], sizes[j + 1]), act()]
-    return nn.Sequential(*layers)
 
 
 def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_size=5000,
@@ -45,7 +37,7 @@ def train(env_name="CartPole-v1", hidden_sizes=[32], lr=1e-2, epochs=50, batch_s
     obs_dim, n_acts = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
 
     # make core of policy network
-    logits_net = mlp(sizes=[obs_dim] + list(hidden_sizes) + [n_acts])
+    logits_net = mlp([obs_dim, *hidden_sizes, n_acts], activation=nn.Tanh)
 
     # make function to compute action distribution
     def get_policy(obs):

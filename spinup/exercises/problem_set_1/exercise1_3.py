@@ -13,8 +13,8 @@ target-network updates) are given in ``exercise1_3_auxiliary.py``.
 The actor-critic ``ac`` (and its target copy ``ac_targ``) has:
 
 * ``ac.pi(obs)``: the deterministic policy's actions, shape ``[batch, act_dim]``;
-* ``ac.q(obs, act)``: both Q-functions at once, shape ``[2, batch]``, so
-  ``q1, q2 = ac.q(obs, act)`` gives each one's values, shape ``[batch]``.
+* ``ac.q(obs, act)``: both Q-functions, ``q1, q2 = ac.q(obs, act)``, each of shape ``[batch]``;
+* ``ac.q.q1(obs, act)``: Q1 alone, shape ``[batch]``.
 
 Check your answer:  python -m spinup.exercises.check 1.3   (add --train for a short training run)
 """
