@@ -124,14 +124,6 @@ def num_procs() -> int:
     return 1 if comm is None else comm.Get_size()
 
 
-def msg(m, string: str = "") -> None:
-    print(f"Message from {proc_id()}: {string} \t {m}")
-
-
-def allreduce(*args, **kwargs):
-    return _world().Allreduce(*args, **kwargs)
-
-
 def broadcast(x: np.ndarray, root: int = 0) -> None:
     """Overwrite ``x`` (a numpy array) in place with rank ``root``'s copy."""
     comm = _world()
