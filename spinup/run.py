@@ -37,7 +37,9 @@ import difflib
 import importlib
 import inspect
 import math
+import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 
@@ -81,61 +83,37 @@ _SHORTHAND = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status.
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``): help, a utility (its
+    ``main(args)``, in this process) or an algorithm's grid of experiments. Return the exit status.
 
-    A mistake on the command line prints a short message and raises ``SystemExit(2)``.
+    A mistake on the command line prints a short message and raises ``SystemExit(2)``; Ctrl-C
+    prints how to resume the interrupted runs and raises ``SystemExit(130)``.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return run_command(argv)
+        if not argv or argv[0] in HELP_WORDS:
+            print(help_text())
+            return 0
+        cmd, args = argv[0], argv[1:]
+        if cmd in UTILITIES:
+            status = importlib.import_module(UTILITIES[cmd]).main(args)
+            return status if isinstance(status, int) else 0
+        algo = resolve_algo_name(cmd)
+        fn = load_algo(algo)
+        if "--help" in args or "-h" in args:
+            print(f"\n\nShowing docstring for spinup.{algo}:\n")
+            print(inspect.getdoc(fn) or "(This algorithm has no docstring.)")
+            return 0
+        grid, run_kwargs = build_grid(algo, fn, args)
+        return exit_status(grid.run(fn, check=False, **run_kwargs))
     except UserError as e:
         print(f"\nError: {e}\n", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
-        from spinup.utils.run_utils import resume_commands
-
         hints = resume_commands(argv)
         more = ("\nFinished epochs are kept. To go on:\n    " + "\n    ".join(hints)) if hints else ""
         print("\nInterrupted." + more, file=sys.stderr, flush=True)
         raise SystemExit(130) from None
-
-
-def run_command(argv: list[str]) -> int:
-    """Dispatch to help, a utility or an algorithm."""
-    if not argv or argv[0] in HELP_WORDS:
-        print(help_text())
-        return 0
-    cmd, args = argv[0], argv[1:]
-    if cmd in UTILITIES:
-        return run_utility(cmd, args)
-    algo = resolve_algo_name(cmd)
-    fn = load_algo(algo)
-    if "--help" in args or "-h" in args:
-        print(f"\n\nShowing docstring for spinup.{algo}:\n")
-        print(inspect.getdoc(fn) or "(This algorithm has no docstring.)")
-        return 0
-    grid, run_kwargs = build_grid(algo, fn, args)
-    results = grid.run(fn, check=False, **run_kwargs)
-    return exit_status(results)
-
-
-def run_utility(cmd: str, args: list[str]) -> int:
-    """Call ``main(args)`` of the utility's module, in this process."""
-    module_name = UTILITIES[cmd]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if not _is_missing(module_name, e):
-            raise
-        raise UserError(f"The '{cmd}' command is not available in this installation of spinup "
-                        f"(it has no {module_name}).") from None
-    status = module.main(args)
-    return status if isinstance(status, int) else 0
-
-
-def _is_missing(module_name: str, error: ModuleNotFoundError) -> bool:
-    """True if ``error`` says that ``module_name`` itself (or its package) does not exist."""
-    return bool(error.name) and (module_name == error.name or module_name.startswith(error.name + "."))
 
 
 def resolve_algo_name(cmd: str) -> str:
@@ -153,22 +131,9 @@ def resolve_algo_name(cmd: str) -> str:
 
 
 def load_algo(name: str):
-    """Import and return the algorithm function, or :class:`UserError` if it is not installed."""
+    """Import and return the algorithm function called ``name``."""
     module_name, fn_name = ALGOS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if not _is_missing(module_name, e):
-            raise
-        raise UserError(f"The algorithm '{name}' is not available in this installation of spinup yet "
-                        f"({module_name} is missing). Available: {', '.join(_available_algos())}.") from None
-    return getattr(module, fn_name)
-
-
-def _available_algos() -> list[str]:
-    from spinup.algos import available
-
-    return available() or ["none"]
+    return getattr(importlib.import_module(module_name), fn_name)
 
 
 def exit_status(results) -> int:
@@ -177,6 +142,49 @@ def exit_status(results) -> int:
     if not failed:
         return 0
     return 2 if all(r.returncode == 2 for r in failed) else 1
+
+
+# Command-line flags that a resumed run does not need (they only choose a new folder).
+_NEW_FOLDER_FLAGS = ("--resume", "--exp_name", "--data_dir", "--dt", "--datestamp")
+
+
+def resume_commands(argv: list[str]) -> list[str]:
+    """For each interrupted experiment that can be resumed, the command that continues it.
+
+    ``argv`` is the command line that started the grid (``['ppo', '--env', ...]``): with one
+    experiment, the command repeats its flags; with several, it names the experiment's own.
+    """
+    from spinup.utils.checkpoint import RESUME_FILE
+    from spinup.utils.launch import interrupted_experiments
+
+    interrupted = interrupted_experiments()
+    lines = []
+    algo = argv[0] if argv else "<algo>"
+    flags, skip = [], False
+    for token in argv[1:]:
+        if token.startswith("--"):
+            skip = token.split("=")[0].split("[")[0] in _NEW_FOLDER_FLAGS
+        if not skip:
+            flags.append(token)
+    single = len(interrupted) == 1 and all(len(v) == 1 for v in _flag_values(flags))
+    for e in interrupted:
+        if not os.path.isfile(os.path.join(e.output_dir, RESUME_FILE)):
+            lines.append(f"{e.exp_name} had not finished an epoch: start it again to run it.")
+            continue
+        rest = shlex.join(flags) if single else f"<the flags of {e.exp_name}, one value each>"
+        lines.append(f"python -m spinup.run {algo} {rest} --resume {shlex.quote(e.output_dir)}".replace("  ", " "))
+    return lines
+
+
+def _flag_values(tokens: list[str]) -> list[list[str]]:
+    """The values of each flag in ``tokens`` (``--a 1 2 --b 3`` -> ``[['1', '2'], ['3']]``)."""
+    groups: list[list[str]] = []
+    for token in tokens:
+        if token.startswith("--"):
+            groups.append([token.partition("=")[2]] if "=" in token else [])
+        elif groups:
+            groups[-1].append(token)
+    return groups
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,36 +266,6 @@ class Flag:
         return self.typed.split("[")[0]
 
 
-def tokenize(args: list[str]) -> list[Flag]:
-    """Group the tokens into flags and their values (still strings). A flag starts with ``--``."""
-    flags: list[Flag] = []
-    for token in args:
-        if token.startswith("--"):
-            key, has_value, value = token[2:].partition("=")
-            if not key:
-                raise UserError(f"'{token}' is not a flag: write flags as --name value, e.g. --env CartPole-v1.")
-            flags.append(Flag(typed="--" + key, key=key))
-            if has_value:
-                flags[-1].values.append(value)
-        elif not flags:
-            raise UserError(f"You didn't specify a first flag: '{token}' comes before any --flag. "
-                            "Write flags as --name value, e.g. --env CartPole-v1.")
-        else:
-            flags[-1].values.append(token)
-    return flags
-
-
-def apply_shorthand_and_substitutions(flag: Flag) -> None:
-    """Turn ``--hid[h]`` into the key ``ac_kwargs:hidden_sizes`` with shorthand ``h``."""
-    if "[" in flag.key or "]" in flag.key:
-        match = _SHORTHAND.match(flag.key)
-        if not match:
-            raise UserError(f"Cannot read the flag {flag.typed}: a shorthand goes in one pair of "
-                            "brackets at the end, e.g. --clip_ratio[cr].")
-        flag.key, flag.shorthand = match.group(1), match.group(2)
-    flag.key = SUBSTITUTIONS.get(flag.key, flag.key)
-
-
 def parse_value(text: str):
     """Read one value from the command line, without ever ``eval``-ing it.
 
@@ -354,10 +332,30 @@ def _value_from_node(node, text: str):
 
 
 def read_flags(args: list[str]) -> dict[str, Flag]:
-    """Tokenize, apply shorthands and substitutions, and parse the values: key -> Flag."""
+    """Group the tokens into flags and their values (a flag starts with ``--``), turn ``--hid[h]``
+    into the key ``ac_kwargs:hidden_sizes`` with shorthand ``h``, and parse the values: key -> Flag."""
+    tokenized: list[Flag] = []
+    for token in args:
+        if not token.startswith("--"):
+            if not tokenized:
+                raise UserError(f"You didn't specify a first flag: '{token}' comes before any --flag. "
+                                "Write flags as --name value, e.g. --env CartPole-v1.")
+            tokenized[-1].values.append(token)
+            continue
+        key, has_value, value = token[2:].partition("=")
+        if not key:
+            raise UserError(f"'{token}' is not a flag: write flags as --name value, e.g. --env CartPole-v1.")
+        flag = Flag(typed="--" + key, key=key, values=[value] if has_value else [])
+        if "[" in key or "]" in key:
+            match = _SHORTHAND.match(key)
+            if not match:
+                raise UserError(f"Cannot read the flag {flag.typed}: a shorthand goes in one pair of "
+                                "brackets at the end, e.g. --clip_ratio[cr].")
+            flag.key, flag.shorthand = match.group(1), match.group(2)
+        flag.key = SUBSTITUTIONS.get(flag.key, flag.key)
+        tokenized.append(flag)
     flags: dict[str, Flag] = {}
-    for flag in tokenize(args):
-        apply_shorthand_and_substitutions(flag)
+    for flag in tokenized:
         if flag.key in flags:
             raise UserError(f"{flag.typed} is given twice (as {flags[flag.key].typed} and {flag.typed}). "
                             "Give all its values after one flag, e.g. --seed 0 10 20.")
@@ -438,19 +436,8 @@ def read_run_options(algo: str, flags: dict[str, Flag]) -> dict:
     for key in LOGGER_KEYS:
         if key in flags:
             logger_options[key] = _boolean(_one_value(flags, key), f"--{key}")
-    _check_logger_supports(logger_options)
     options["logger_options"] = logger_options
     return options
-
-
-def _check_logger_supports(logger_options: dict) -> None:
-    """Fail before launch if the Logger of this installation lacks one of the options."""
-    from spinup.utils.logx import Logger
-
-    accepted = inspect.signature(Logger.__init__).parameters
-    for key in logger_options:
-        if key not in accepted:
-            raise UserError(f"--{key} is not supported by the logger of this installation of spinup yet.")
 
 
 def check_env(flags: dict[str, Flag]) -> None:
@@ -556,7 +543,7 @@ def check_resume(flags: dict[str, Flag], num_variants: int) -> None:
     """``--resume DIR``: one existing run folder with a checkpoint, and a grid of one experiment."""
     if "resume" not in flags:
         return
-    from spinup.utils.run_utils import check_resume_dir
+    from spinup.utils.run_folders import check_resume_dir
 
     if len(flags["resume"].values) != 1:
         raise UserError("You can only provide one value for --resume: the folder of the run to continue.")
@@ -571,7 +558,7 @@ def check_resume(flags: dict[str, Flag], num_variants: int) -> None:
 
 def build_grid(algo: str, fn, args: list[str]):
     """Read and check the algorithm's flags; return the ExperimentGrid and the kwargs of its ``run``."""
-    from spinup.utils.run_utils import ExperimentGrid
+    from spinup.utils.grid import ExperimentGrid
 
     flags = read_flags(args)
     options = read_run_options(algo, flags)

@@ -79,14 +79,6 @@ def test_utilities_run_in_process(monkeypatch, capsys):
     assert main(["echo", "--fail"]) == 3
 
 
-def test_missing_utility_or_algorithm_module(monkeypatch, capsys):
-    monkeypatch.setitem(run.UTILITIES, "nothere", "spinup.utils.nothere")
-    fails_with(capsys, ["nothere"], "The 'nothere' command is not available in this installation")
-    monkeypatch.setitem(ALGOS, "notyet", ("spinup.algos.notyet.notyet", "notyet"))
-    fails_with(capsys, ["notyet", "--env", "CartPole-v1"], "The algorithm 'notyet' is not available",
-               "Available:")
-
-
 def test_unknown_command_and_tf1(capsys):
     fails_with(capsys, ["pp0"], "Unknown command 'pp0'.", "Did you mean: ppo?")
     fails_with(capsys, ["ppo_tf1"], "TensorFlow 1 is not supported in spinup; use ppo")

@@ -8,9 +8,9 @@ import sys
 import pytest
 import run_helpers
 
-from spinup.utils import run_utils
 from spinup.utils.errors import UserError
-from spinup.utils.run_utils import ExperimentGrid
+from spinup.utils.grid import ExperimentGrid
+from spinup.utils.launch import summary_text
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,7 +47,7 @@ def test_two_variants_on_a_local_ray_instance(monkeypatch, _data_dir):
     assert not failed.ok and failed.returncode == 1
     with open(failed.log_file) as f:
         assert "failing on purpose" in f.read()
-    summary = run_utils.summary_text(results)
+    summary = summary_text(results)
     assert "1 of 2 experiments finished; 1 failed." in summary
 
     import ray

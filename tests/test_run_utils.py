@@ -1,4 +1,5 @@
-"""ExperimentGrid naming, output folders, and experiments run in subprocesses (run_utils)."""
+"""ExperimentGrid naming (spinup.utils.grid), output folders (run_folders), experiments run in
+subprocesses (launch), and the original's run_utils names."""
 
 import json
 import os
@@ -11,16 +12,12 @@ import run_helpers
 import torch
 
 import spinup.user_config as uc
-from spinup.utils import run_utils
+from spinup.utils import grid, launch, ray_backend, run_entrypoint, run_folders, run_utils
 from spinup.utils.envs import EnvFactory
 from spinup.utils.errors import UserError
-from spinup.utils.run_utils import (
-    ExperimentGrid,
-    call_experiment,
-    default_shorthand,
-    setup_logger_kwargs,
-    valid_str,
-)
+from spinup.utils.grid import ExperimentGrid, default_shorthand, valid_str
+from spinup.utils.launch import call_experiment, prepare_experiment
+from spinup.utils.run_folders import setup_logger_kwargs
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -234,7 +231,7 @@ def test_user_error_inside_the_experiment_is_one_message_and_status_2(helpers_im
 
 
 def test_env_name_becomes_an_env_factory():
-    exp = run_utils.prepare_experiment("e", run_helpers.record_kwargs, env_name="Pendulum-v1",
+    exp = prepare_experiment("e", run_helpers.record_kwargs, env_name="Pendulum-v1",
                                        env_kwargs={"g": 9.0}, env_pkg=None)
     env_fn = exp.kwargs["env_fn"]
     assert isinstance(env_fn, EnvFactory)
@@ -243,24 +240,24 @@ def test_env_name_becomes_an_env_factory():
 
 
 def test_num_cpu_auto_and_bad_values():
-    exp = run_utils.prepare_experiment("e", run_helpers.record_kwargs, num_cpu="auto")
+    exp = prepare_experiment("e", run_helpers.record_kwargs, num_cpu="auto")
     assert exp.kwargs["seed"] == 0
     with pytest.raises(UserError, match="num_cpu"):
-        run_utils.prepare_experiment("e", run_helpers.record_kwargs, num_cpu=0)
+        prepare_experiment("e", run_helpers.record_kwargs, num_cpu=0)
     with pytest.raises(UserError, match="function to call"):
-        run_utils.prepare_experiment("e", "not a function")
+        prepare_experiment("e", "not a function")
 
 
 def test_resume_writes_into_the_given_folder(tmp_path, monkeypatch):
     run_dir = tmp_path / "old" / "old_s0"
     with pytest.raises(UserError, match="does not exist"):
-        run_utils.prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir))
+        prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir))
     run_dir.mkdir(parents=True)
     with pytest.raises(UserError, match="resume.pt"):
-        run_utils.prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir))
+        prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir))
     (run_dir / "resume.pt").write_bytes(b"")
     (run_dir / "config.json").write_text(json.dumps({"exp_name": "old"}))
-    exp = run_utils.prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir),
+    exp = prepare_experiment("new", run_helpers.record_kwargs, resume=str(run_dir),
                                        logger_options={"snapshots": True})
     assert exp.output_dir == str(run_dir) and exp.exp_name == "old"
     assert exp.kwargs["logger_kwargs"] == {"output_dir": str(run_dir), "exp_name": "old", "snapshots": True}
@@ -301,7 +298,7 @@ def test_grid_runs_in_parallel_with_log_files(helpers_importable, _data_dir, cap
 SIGTERM_DRIVER = """
 import sys
 import run_helpers
-from spinup.utils.run_utils import ExperimentGrid
+from spinup.utils.grid import ExperimentGrid
 eg = ExperimentGrid(name="term")
 eg.add("seed", [0, 1, 2])
 try:
@@ -363,3 +360,15 @@ def test_launch_countdown(helpers_importable, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "Launch delayed to give you a few seconds" in captured.out
     assert "Launching in..." in captured.err
+
+
+def test_run_utils_offers_the_original_names_from_their_homes():
+    """``spinup.utils.run_utils`` re-exports; each name is the object of the module it lives in."""
+    homes = {"ExperimentGrid": grid, "ExperimentsFailed": grid, "valid_str": grid, "default_shorthand": grid,
+             "call_experiment": launch, "prepare_experiment": launch, "Experiment": launch,
+             "ExperimentResult": launch, "summary_text": launch, "run_on_ray": ray_backend,
+             "require_ray": ray_backend, "encode_thunk": run_entrypoint,
+             "setup_logger_kwargs": run_folders, "check_resume_dir": run_folders}
+    assert sorted(run_utils.__all__) == sorted(homes)
+    for name, module in homes.items():
+        assert getattr(run_utils, name) is getattr(module, name), name

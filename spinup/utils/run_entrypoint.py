@@ -1,9 +1,12 @@
-"""The process in which one experiment runs (started by ``run_utils.call_experiment``).
+"""The process in which one experiment runs (launched by :mod:`spinup.utils.launch`).
 
 Usage: ``python -m spinup.utils.run_entrypoint <encoded>``, where ``<encoded>`` is
-``(thunk, kwargs, num_cpu)`` pickled with cloudpickle, compressed with zlib and base64-encoded.
-The process forks into ``num_cpu`` MPI processes if asked (each re-runs this same command and
-so decodes the same experiment), then calls ``thunk(**kwargs)``.
+:func:`encode_thunk` of ``(thunk, kwargs, num_cpu)``: pickled with cloudpickle (which pickles a
+function defined in a script by value), compressed with zlib and base64-encoded, so that the
+whole experiment is one command-line argument. Both ends of that round trip are in this file. The
+process forks into ``num_cpu`` MPI processes if asked (each re-runs this same command line and
+so decodes the same experiment, which is why the experiment travels in the command line and not
+through a pipe), then calls ``thunk(**kwargs)``.
 
 A :class:`~spinup.utils.errors.UserError` raised by the experiment is printed as its message
 alone, and the process exits with status 2; so is a full disk ("The disk is full: ..."). Ctrl-C
@@ -24,7 +27,6 @@ import sys
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     sys.path.pop(0)
 
-import argparse  # noqa: E402
 import base64  # noqa: E402
 import pickle  # noqa: E402
 import signal  # noqa: E402
@@ -36,15 +38,28 @@ from spinup.utils.checkpoint import DiskFullError, continue_hint, is_disk_full  
 from spinup.utils.errors import UserError  # noqa: E402
 from spinup.utils.mpi_tools import launched_by_mpi, mpi_fork, proc_id  # noqa: E402
 
-# The launcher's pid (set by run_utils for the experiment's process), and the experiment
-# process's pid (set for its MPI processes).
+# The launcher's pid (set by spinup.utils.launch for the experiment's process), and the
+# experiment process's pid (set for its MPI processes).
 LAUNCHER_PID_VAR = "SPINUP_LAUNCHER_PID"
 TRAINER_PID_VAR = "SPINUP_TRAINER_PID"
 
+# Linux refuses a single command-line argument longer than 128 KiB.
+MAX_ENCODED_THUNK_CHARS = 120_000
 
-def decode_thunk(encoded: str):
-    """Inverse of ``run_utils.encode_thunk``."""
-    return pickle.loads(zlib.decompress(base64.b64decode(encoded)))
+
+def encode_thunk(payload) -> str:
+    """cloudpickle, then zlib, then base64: ``(thunk, kwargs, num_cpu)`` as one command-line
+    argument. :func:`main` decodes it (with plain ``pickle``, so this process never imports
+    cloudpickle unless the payload needs it)."""
+    import cloudpickle
+
+    encoded = base64.b64encode(zlib.compress(cloudpickle.dumps(payload))).decode("ascii")
+    if len(encoded) > MAX_ENCODED_THUNK_CHARS:
+        raise UserError(
+            f"The experiment's function and arguments take {len(encoded)} characters once encoded, too "
+            "many to pass to a subprocess. Pass large data by file name instead of as an argument."
+        )
+    return encoded
 
 
 def run_dir_of(kwargs: dict) -> str | None:
@@ -60,12 +75,16 @@ def interrupted_message(algo: str | None, run_dir: str | None) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Run one experiment encoded by spinup's call_experiment.")
-    parser.add_argument("encoded_thunk")
-    args = parser.parse_args(argv)
+    """Decode the experiment in ``argv`` (default ``sys.argv[1:]``: one :func:`encode_thunk`
+    string), fork into its MPI processes if it asks for them, and run it; return the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m spinup.utils.run_entrypoint ENCODED (made by encode_thunk; this "
+              "process is started by spinup, not by hand)", file=sys.stderr)
+        return 2
     thunk, kwargs, run_dir = None, {}, None
     try:
-        thunk, kwargs, num_cpu = decode_thunk(args.encoded_thunk)
+        thunk, kwargs, num_cpu = pickle.loads(zlib.decompress(base64.b64decode(argv[0])))
         run_dir = run_dir_of(kwargs)
         try:
             mpi_fork(num_cpu)
