@@ -326,7 +326,7 @@ def test_python_api_refuses_bad_values_before_writing(kwargs, kind, says, tmp_pa
 
 
 def test_python_grid_with_one_bad_value_launches_nothing(tmp_path):
-    from spinup.utils.run_utils import ExperimentGrid
+    from spinup.utils.grid import ExperimentGrid
 
     grid = ExperimentGrid("bad_grid")
     grid.add("env_name", "CartPole-v1")

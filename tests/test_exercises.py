@@ -179,7 +179,7 @@ def test_2_x_plot_shows_this_invocations_runs_only(_data_dir, monkeypatch):
 
     import spinup.utils.plot as plot
     from spinup.exercises.problem_set_2 import plot_runs
-    from spinup.utils.run_utils import ExperimentResult
+    from spinup.utils.launch import ExperimentResult
 
     parent = _data_dir / "2026-01-01_ex2-1_hopper-v5_v0"
     for name in ("earlier_s0", "now_s0"):

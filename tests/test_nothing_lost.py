@@ -19,8 +19,10 @@ import torch
 from spinup.utils import checkpoint
 from spinup.utils.envs import EnvFactory
 from spinup.utils.errors import UserError
+from spinup.utils.grid import ExperimentGrid
+from spinup.utils.launch import prepare_experiment
 from spinup.utils.logx import EpochLogger
-from spinup.utils.run_utils import ExperimentGrid, encode_thunk, prepare_experiment
+from spinup.utils.run_entrypoint import encode_thunk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = ("progress.txt", "config.json", "resume.pt")
@@ -295,7 +297,7 @@ def test_the_experiment_process_reports_a_full_disk_in_one_line(capsys):
 LAUNCHER = """
 import sys
 from spinup.algos.ppo.ppo import ppo
-from spinup.utils.run_utils import call_experiment
+from spinup.utils.launch import call_experiment
 call_experiment("orphan", ppo, env_name="CartPole-v1", epochs=100000, data_dir=sys.argv[1],
                 steps_per_epoch=200, ac_kwargs=dict(hidden_sizes=(8,)), train_pi_iters=2, train_v_iters=2)
 """

@@ -14,7 +14,8 @@ import torch
 from spinup.algos import ALGOS
 from spinup.run import load_algo, main
 from spinup.utils.errors import InvalidType, InvalidValue, UserError
-from spinup.utils.run_utils import ExperimentGrid, setup_logger_kwargs
+from spinup.utils.grid import ExperimentGrid
+from spinup.utils.run_folders import setup_logger_kwargs
 from spinup.utils.validation import (
     CROSS_RULES,
     RANGES,

@@ -35,9 +35,10 @@ from spinup.benchmarks.sb3_runner import sb3_runner
 from spinup.benchmarks.suites import SUITES, Case, Suite, get_suite
 from spinup.utils.checkpoint import RESUME_FILE, load_resume_checkpoint, save_resume_checkpoint
 from spinup.utils.errors import UserError
+from spinup.utils.grid import ExperimentGrid
 from spinup.utils.plot import read_progress
 from spinup.utils.progress import format_duration
-from spinup.utils.run_utils import ExperimentGrid, setup_logger_kwargs
+from spinup.utils.run_folders import setup_logger_kwargs
 
 # Rough training speeds (env steps/s of one run on one thread of the reference machine, see
 # benchmarks/README.md), used to estimate a suite's time before any of its runs has finished.

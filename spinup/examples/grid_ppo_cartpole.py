@@ -14,7 +14,7 @@ import argparse
 import torch.nn as nn
 
 from spinup.algos.ppo.ppo import ppo
-from spinup.utils.run_utils import ExperimentGrid
+from spinup.utils.grid import ExperimentGrid
 
 
 def make_grid(num_runs=3, epochs=10, steps_per_epoch=4000) -> ExperimentGrid:

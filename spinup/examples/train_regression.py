@@ -101,7 +101,7 @@ if __name__ == "__main__":
     parser.add_argument("--exp_name", type=str, default="regression")
     args = parser.parse_args()
 
-    from spinup.utils.run_utils import setup_logger_kwargs
+    from spinup.utils.run_folders import setup_logger_kwargs
 
     train_regression(steps_per_epoch=args.steps_per_epoch, epochs=args.epochs, lr=args.lr,
                      seed=args.seed, logger_kwargs=setup_logger_kwargs(args.exp_name, args.seed))

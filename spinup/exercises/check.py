@@ -187,7 +187,7 @@ def check_1_2(module, args, extra):
                           "(see exercise 1.1).")
 
     # 4. train PPO with it
-    from spinup.utils.run_utils import setup_logger_kwargs
+    from spinup.utils.run_folders import setup_logger_kwargs
 
     budget = PPO_BUDGETS[args.budget]
     logger_kwargs = setup_logger_kwargs(f"ex1-2-{args.budget}", args.seed, datestamp=True)

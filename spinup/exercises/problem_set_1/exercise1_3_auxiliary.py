@@ -12,7 +12,7 @@ from spinup.algos.offpolicy import ReplayBuffer, polyak_update, run_test_episode
 from spinup.algos.td3.core import MLPActorCritic
 from spinup.utils.envs import EnvFactory
 from spinup.utils.logx import EpochLogger
-from spinup.utils.run_utils import setup_logger_kwargs
+from spinup.utils.run_folders import setup_logger_kwargs
 
 
 def train_td3(compute_loss_q, compute_loss_pi, env_name="Pendulum-v1", seed=0, epochs=5,

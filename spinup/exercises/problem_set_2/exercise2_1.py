@@ -32,7 +32,7 @@ from spinup import user_config
 from spinup.exercises.common import summarize_sweep
 from spinup.exercises.problem_set_2 import plot_runs, threads_per_run
 from spinup.utils.errors import UserError
-from spinup.utils.run_utils import ExperimentGrid
+from spinup.utils.grid import ExperimentGrid
 
 BUDGETS = {
     "small": dict(env="Hopper-v5", epochs=80, steps_per_epoch=4000, num_runs=3),

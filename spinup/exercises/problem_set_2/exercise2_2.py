@@ -30,7 +30,7 @@ from spinup.algos.ddpg.core import MLPActorCritic as CorrectActorCritic
 from spinup.algos.offpolicy import box_bounds, flat_obs_dim
 from spinup.exercises.common import summarize_sweep
 from spinup.exercises.problem_set_2 import plot_runs, threads_per_run
-from spinup.utils.run_utils import ExperimentGrid
+from spinup.utils.grid import ExperimentGrid
 
 
 def mlp(sizes, activation, output_activation=nn.Identity):
