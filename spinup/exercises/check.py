@@ -254,13 +254,13 @@ def reference_loss_q(ac, ac_targ, data, gamma, noise, low, high, mistake=None):
             eps = 0.2 * half * noise if mistake == "noise not clipped" else torch.clamp(0.2 * half * noise, -0.5 * half, 0.5 * half)
             a2 = targ.pi(next_obs) + eps
             a2 = a2 if mistake == "action not clipped" else torch.clamp(a2, low, high)
-            q_targ = targ.q(next_obs, a2)
-            q_targ = dict(max=q_targ.max(0).values, q1=q_targ[0]).get(mistake, q_targ.min(0).values)
+            q1_targ, q2_targ = targ.q(next_obs, a2)
+            q_targ = dict(max=torch.max(q1_targ, q2_targ), q1=q1_targ).get(mistake, torch.min(q1_targ, q2_targ))
             y = rew + gamma * (1 if mistake == "no mask" else 1 - d) * q_targ
-    q = ac.q(obs, act)
+    q1, q2 = ac.q(obs, act)
     if mistake == "one mean":
-        return ((q - y) ** 2).mean()
-    return ((q - y) ** 2).mean(dim=1).sum()
+        return ((torch.stack([q1, q2]) - y) ** 2).mean()
+    return ((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()
 
 
 Q_HINTS = {
@@ -311,8 +311,8 @@ def check_td3_losses(module):
         loss_pi = module.compute_loss_pi(ac, data)
         if loss_pi is None:
             raise NotDoneYet(path, "compute_loss_pi returns None")
-        q_pi = ac.q(data["obs"], ac.pi(data["obs"]))
-        want_pi = -q_pi[0].mean()
+        q1_pi, q2_pi = ac.q(data["obs"], ac.pi(data["obs"]))
+        want_pi = -q1_pi.mean()
         if not isinstance(loss_pi, torch.Tensor) or loss_pi.numel() != 1:
             raise CheckFailed("compute_loss_pi should return the loss as a tensor with one number.")
         if not torch.allclose(loss_pi.detach().reshape(()), want_pi.detach(), rtol=1e-4, atol=1e-5):
@@ -320,7 +320,7 @@ def check_td3_losses(module):
             if torch.allclose(loss_pi.detach().reshape(()), -want_pi.detach(), rtol=1e-4, atol=1e-5):
                 hint = "The sign is flipped: the policy maximises Q1, so the loss is minus Q1."
             elif any(torch.allclose(loss_pi.detach().reshape(()), v.detach(), rtol=1e-4, atol=1e-5)
-                     for v in (-q_pi[1].mean(), -q_pi.min(0).values.mean(), -q_pi.mean())):
+                     for v in (-q2_pi.mean(), -torch.min(q1_pi, q2_pi).mean(), -(q1_pi + q2_pi).mean() / 2)):
                 hint = "TD3's policy loss uses Q1 only."
             raise CheckFailed(f"compute_loss_pi gives {loss_pi.item():.6g}; the reference gives "
                               f"{want_pi.item():.6g}. {hint}")

@@ -27,18 +27,10 @@ import torch.nn as nn
 
 from spinup import user_config
 from spinup.algos.ddpg.core import MLPActorCritic as CorrectActorCritic
-from spinup.algos.offpolicy import box_bounds, flat_obs_dim
+from spinup.algos.networks import box_bounds, mlp, obs_encoder
 from spinup.exercises.common import summarize_sweep
 from spinup.exercises.problem_set_2 import plot_runs, threads_per_run
 from spinup.utils.grid import ExperimentGrid
-
-
-def mlp(sizes, activation, output_activation=nn.Identity):
-    layers = []
-    for j in range(len(sizes) - 1):
-        act = activation if j < len(sizes) - 2 else output_activation
-        layers += [nn.Linear(sizes[j], sizes[j + 1]), act()]
-    return nn.Sequential(*layers)
 
 
 class Actor(nn.Module):
@@ -70,7 +62,7 @@ class BuggedActorCritic(nn.Module):
 
     def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU):
         super().__init__()
-        self.obs_dim = flat_obs_dim(observation_space)
+        _, self.obs_dim = obs_encoder(observation_space)
         act_low, act_high = box_bounds(action_space)
         self.act_shape = action_space.shape
         self.pi = Actor(self.obs_dim, act_low, act_high, hidden_sizes, activation)
