@@ -32,6 +32,9 @@ MOVED = {
     "spinup.examples.pytorch": "spinup.examples",
 }
 
+# The original's modules that also changed their name (looked up before MOVED).
+RENAMED = {"spinup.examples.pytorch.bench_ppo_cartpole": "spinup.examples.grid_ppo_cartpole"}
+
 # The original's TensorFlow 1 code: importing any of it (or below it) says what to use instead.
 # Each maps to what to use instead.
 TF1_MODULES = {
@@ -102,7 +105,7 @@ class LegacyModuleFinder:
                 return importlib.machinery.ModuleSpec(fullname, _AliasLoader(instead, tf1=True))
         if fullname in MOVED:  # the old package itself: an empty package holding the aliases
             return importlib.machinery.ModuleSpec(fullname, _AliasLoader(None), is_package=True)
-        new = _new_name(fullname, MOVED)
+        new = _new_name(fullname, RENAMED) or _new_name(fullname, MOVED)
         if new is None:
             return None
         try:

@@ -80,6 +80,7 @@ OLD_PATHS = [
     ("spinup.exercises.pytorch.problem_set_1_solutions.exercise1_1_soln",
      "spinup.exercises.problem_set_1_solutions.exercise1_1_soln"),
     ("spinup.exercises.pytorch.problem_set_2.exercise2_2", "spinup.exercises.problem_set_2.exercise2_2"),
+    ("spinup.examples.pytorch.bench_ppo_cartpole", "spinup.examples.grid_ppo_cartpole"),
     ("spinup.examples.pytorch.pg_math.1_simple_pg", "spinup.examples.pg_math.1_simple_pg"),
 ]
 
