@@ -38,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "calibration"
-FIELDS = ["case", "mutation", "seed", "threads", "score", "bar", "margin", "passed", "cpu_s", "curve", "settings"]
+FIELDS = ["case", "mutation", "seed", "threads", "score", "bar", "margin", "passed", "cpu_s", "curve", "settings", "machine"]
 
 
 def worker(case_name: str, seed: int, threads: int, mutation: str) -> None:
@@ -81,7 +81,7 @@ def run_job(case, seed: int, threads: int, mutation: str) -> dict:
     return dict(case=case.name, mutation=mutation, seed=seed, threads=threads, score=round(score, 2),
                 bar=case.bar, margin=round(score - case.bar, 2), passed=score > case.bar,
                 cpu_s=round(result["cpu_s"], 1), curve=json.dumps([round(x, 2) for x in result["curve"]]),
-                settings=case.settings)
+                settings=case.settings, machine=machine())
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -129,8 +129,14 @@ def machine() -> str:
 
 
 def write_table(path: Path, rows: list[dict], cases: dict) -> None:
+    machines = {}
+    for r in rows:
+        machines.setdefault(r.get("machine") or "unknown machine", set()).add(r["case"])
+    where = "; ".join(f"{m}: {', '.join(sorted(c))}" for m, c in sorted(machines.items()))
     lines = ["# Learning-test calibration", "",
-             f"Written by `python tests/calibrate_learning.py` on {datetime.date.today()} ({machine()}).",
+             f"Written by `python tests/calibrate_learning.py` on {datetime.date.today()}. The runs were made on "
+             f"(machine: cases) {where}. Floating-point results differ between CPUs, so a case's scores are those "
+             "of the machine named for it.",
              "Each case must pass (score above its bar) at every seed 0-9 and at 1 and 2 torch threads;",
              "each mutation (a deliberately broken algorithm) must stay below the bar. Margin = score - bar.",
              "The suite runs each case at seed 0. Raw runs, with their curves: `learning.csv`.", "",
