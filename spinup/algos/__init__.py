@@ -24,15 +24,6 @@ ON_POLICY = ("vpg", "trpo", "ppo")
 OFF_POLICY = ("ddpg", "td3", "sac", "dqn")
 
 
-def available() -> list[str]:
-    """Names of the algorithms whose modules exist in this installation."""
-    out = []
-    for name, (module, _) in ALGOS.items():
-        if importlib.util.find_spec(module.rpartition(".")[0]) is not None:
-            out.append(name)
-    return out
-
-
 def get_algo(name: str):
     """The algorithm function called ``name`` (e.g. ``get_algo('ppo')``)."""
     module, fn = ALGOS[name]

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from spinup import user_config
-from spinup.algos import available, get_algo
+from spinup.algos import get_algo
 from spinup.benchmarks import summary
 from spinup.benchmarks.sb3_runner import sb3_runner
 from spinup.benchmarks.suites import SUITES, Case, Suite, get_suite
@@ -135,8 +135,6 @@ class Plan:
 
 def unavailable_reason(case: Case) -> str | None:
     """Why ``case`` cannot run in this installation, or None."""
-    if case.impl == "spinup" and case.algo not in available():
-        return f"spinup's {case.algo} is not installed in this version"
     if case.impl == "sb3":
         try:
             import stable_baselines3  # noqa: F401
