@@ -122,7 +122,7 @@ def write(rows, path: str) -> str:
         f"{datetime.datetime.now().isoformat(timespec='seconds')}; one thread, best of 7 repeats, each pair in "
         "one process. The plain code is what each device stands for (`spinup/utils/speed.py`).",
         "",
-        "| " + " | ".join(f"{k}: {v}" for k, v in info.items()) + f" | load: {' '.join(f'{x:.1f}' for x in os.getloadavg())} |",
+        "| " + " | ".join(f"{k}: {v}" for k, v in info.items()) + " |",
         "",
         "| device | measured on | plain (µs) | device (µs) | saved |",
         "|---|---|---:|---:|---:|",
