@@ -145,7 +145,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         with torch.no_grad():
             target = core.ddpg_target(rew, next_obs, terminated, ac_targ.pi, ac_targ.q, gamma)
         loss_q = ((q - target) ** 2).mean()
-        return loss_q, q.detach().numpy()
+        return loss_q, dict(QVals=q.detach().numpy())
 
     # Set up function for computing DDPG pi loss
     def compute_loss_pi(data):
@@ -164,7 +164,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     def update(data):
         # First run one gradient descent step for Q
         q_optimizer.zero_grad()
-        loss_q, q_vals = compute_loss_q(data)
+        loss_q, q_info = compute_loss_q(data)
         loss_q.backward()
         q_optimizer.step()
 
@@ -177,7 +177,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         # Finally, move the target networks toward the main ones
         polyak_update(ac, ac_targ, polyak)
 
-        logger.store(LossQ=loss_q.item(), QVals=q_vals, LossPi=loss_pi.item())
+        logger.store(LossQ=loss_q.item(), **q_info, LossPi=loss_pi.item())
 
     def get_action(obs, noise_std):
         act = ac.act(torch.as_tensor(obs, dtype=torch.float32))

@@ -155,7 +155,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             else:
                 target = core.dqn_target(rew, terminated, next_q_targ, gamma)
         loss_q = F.huber_loss(q, target, delta=huber_delta)
-        return loss_q, q.detach().numpy()
+        return loss_q, dict(QVals=q.detach().numpy())
 
     # Set up the Adam optimizer for the Q-network (fused: one kernel for all parameters)
     q_optimizer = torch.optim.Adam(q_net.parameters(), lr=lr, fused=True)
@@ -165,10 +165,10 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
 
     def update(data):
         q_optimizer.zero_grad()
-        loss_q, q_vals = compute_loss_q(data)
+        loss_q, q_info = compute_loss_q(data)
         loss_q.backward()
         q_optimizer.step()
-        logger.store(LossQ=loss_q.item(), QVals=q_vals)
+        logger.store(LossQ=loss_q.item(), **q_info)
 
     def update_target():
         q_targ.load_state_dict(q_net.state_dict())  # θ_targ ← θ
