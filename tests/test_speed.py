@@ -62,6 +62,27 @@ def test_parameters_of_is_the_module_parameters_and_a_copy_has_its_own():
     assert not any(a is b for a, b in zip(speed.parameters_of(copy), params))
 
 
+def test_fused_adam_is_torch_adam_exactly():
+    """FusedAdam's direct kernel call gives torch's Adam(fused=True) bit for bit, also after a
+    state_dict round trip (resumed runs)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2))
+    net2 = deepcopy(net)
+    ref, ours = torch.optim.Adam(net.parameters(), lr=1e-2, fused=True), speed.FusedAdam(net2.parameters(), lr=1e-2)
+    x = torch.randn(32, 5)
+    for i in range(12):
+        for n, opt in ((net, ref), (net2, ours)):
+            opt.zero_grad()
+            n(x * (i + 1)).pow(2).mean().backward()
+            opt.step()
+        if i == 5:
+            ours.load_state_dict(deepcopy(ours.state_dict()))
+    for p, q in zip(net.parameters(), net2.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert torch.equal(ref.state_dict()["state"][0]["exp_avg_sq"], ours.state_dict()["state"][0]["exp_avg_sq"])
+    assert ref.state_dict()["state"][0]["step"] == ours.state_dict()["state"][0]["step"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The ensemble
 

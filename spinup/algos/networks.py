@@ -17,7 +17,7 @@ import torch.nn as nn
 from gymnasium.spaces import Box, Discrete
 
 from spinup.utils.errors import UserError
-from spinup.utils.speed import EnsembleMLP, NumpyMLP
+from spinup.utils.speed import EnsembleMLP, NumpyMLP, flat_float32
 
 # ---------------------------------------------------------------------------------------------
 # Spaces
@@ -185,7 +185,7 @@ class MLPDeterministicActor(nn.Module):
         if not self.numpy_pi.supported:
             with torch.inference_mode():
                 return self(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0))[0].numpy()
-        return self.act_center.numpy() + self.act_half_range.numpy() * self.numpy_pi(obs)
+        return self.act_center.numpy() + self.act_half_range.numpy() * self.numpy_pi(flat_float32(obs))
 
 
 class MLPTwinQFunction(nn.Module):

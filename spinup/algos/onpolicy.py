@@ -13,7 +13,14 @@ from gymnasium.spaces import Box, Discrete
 from spinup.algos.networks import MLPCategoricalActor, MLPCritic, MLPGaussianActor, obs_encoder
 from spinup.utils.errors import UserError
 from spinup.utils.mpi_tools import mpi_statistics_scalar, num_procs
-from spinup.utils.speed import NumpyMLP, faster_activation, sample_categorical, sample_gaussian
+from spinup.utils.speed import (
+    NumpyMLP,
+    NumpyView,
+    faster_activation,
+    flat_float32,
+    sample_categorical,
+    sample_gaussian,
+)
 
 # ---------------------------------------------------------------------------------------------
 # The maths
@@ -100,6 +107,9 @@ class MLPActorCritic(nn.Module):
         self.v = MLPCritic(obs_dim, hidden_sizes, activation, encoder)
         self.numpy_v = NumpyMLP(self.v.v_net)
         self.obs_shape = tuple(observation_space.shape)
+        self.gaussian = isinstance(self.pi, MLPGaussianActor)
+        if self.gaussian:
+            self.numpy_log_std = NumpyView(self.pi.log_std)
 
     def step(self, obs: torch.Tensor):
         """Sample an action at one observation: returns numpy ``(a, v, logp_a)``.
@@ -108,12 +118,13 @@ class MLPActorCritic(nn.Module):
         the same maths, several times faster at batch 1); for a batch, by the torch modules.
         """
         if tuple(obs.shape) == self.obs_shape and self.numpy_pi.supported and self.numpy_v.supported:
-            out = self.numpy_pi(obs)
-            if isinstance(self.pi, MLPGaussianActor):
-                act, logp = sample_gaussian(out, self.pi.log_std.detach().numpy())
+            x = flat_float32(obs)
+            out = self.numpy_pi(x)
+            if self.gaussian:
+                act, logp = sample_gaussian(out, self.numpy_log_std())
             else:
                 act, logp = sample_categorical(out)
-            return act, float(self.numpy_v(obs)[0]), logp
+            return act, float(self.numpy_v(x)[0]), logp
         with torch.inference_mode():
             act, logp = self.pi.sample(obs)
             return act.numpy(), self.v(obs).numpy(), logp.numpy()

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from spinup.algos.networks import check_discrete_actions, mlp, obs_encoder
-from spinup.utils.speed import NumpyMLP
+from spinup.utils.speed import NumpyMLP, flat_float32
 
 
 def dqn_target(rew: torch.Tensor, terminated: torch.Tensor, next_q_targ: torch.Tensor,
@@ -90,4 +90,4 @@ class MLPQNetwork(nn.Module):
             with torch.inference_mode():
                 q = self(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0))[0]
             return int(q.argmax()) + self.act_start
-        return int(np.argmax(self.numpy_q(obs))) + self.act_start
+        return int(np.argmax(self.numpy_q(flat_float32(obs)))) + self.act_start

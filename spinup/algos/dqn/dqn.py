@@ -14,6 +14,7 @@ from spinup.algos.dqn import core
 from spinup.algos.offpolicy import ReplayBuffer, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
+from spinup.utils.speed import FusedAdam
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
@@ -157,8 +158,8 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         loss_q = F.huber_loss(q, target, delta=huber_delta)
         return loss_q, dict(QVals=q.detach().numpy())
 
-    # Set up the Adam optimizer for the Q-network (fused: one kernel for all parameters)
-    q_optimizer = torch.optim.Adam(q_net.parameters(), lr=lr, fused=True)
+    # Set up the Adam optimizer for the Q-network (fused: speed.FusedAdam)
+    q_optimizer = FusedAdam(q_net.parameters(), lr=lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(q_net, ac_kwargs)

@@ -16,6 +16,7 @@ from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test
 from spinup.algos.sac import core
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
+from spinup.utils.speed import FusedAdam
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
@@ -167,7 +168,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         if target_entropy is None:
             target_entropy = core.default_target_entropy(env.action_space)
         entropy_coef = core.EntropyCoefficient(init=1.0)
-        alpha_optimizer = torch.optim.Adam(entropy_coef.parameters(), lr=lr, fused=True)
+        alpha_optimizer = FusedAdam(entropy_coef.parameters(), lr=lr)
 
     def current_alpha():
         return entropy_coef.log_alpha.exp().item() if learn_alpha else alpha
@@ -204,9 +205,9 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             loss_pi = (alpha * logp_pi - q_pi).mean()
         return loss_pi, logp_pi.detach()
 
-    # Set up optimizers for policy and Q-functions (fused: one kernel for all parameters)
-    pi_optimizer = torch.optim.Adam(ac.pi.parameters(), lr=lr, fused=True)
-    q_optimizer = torch.optim.Adam(ac.q.parameters(), lr=lr, fused=True)
+    # Set up optimizers for policy and Q-functions (fused Adam: speed.FusedAdam)
+    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=lr)
+    q_optimizer = FusedAdam(ac.q.parameters(), lr=lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)

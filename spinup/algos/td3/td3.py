@@ -13,6 +13,7 @@ from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test
 from spinup.algos.td3 import core
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
+from spinup.utils.speed import FusedAdam
 from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
 
 
@@ -166,9 +167,9 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             q1_pi = ac.q.q1(obs, ac.pi(obs))
         return -q1_pi.mean()
 
-    # Set up Adam optimizers for policy and Q-functions (fused: one kernel for all parameters)
-    pi_optimizer = torch.optim.Adam(ac.pi.parameters(), lr=pi_lr, fused=True)
-    q_optimizer = torch.optim.Adam(ac.q.parameters(), lr=q_lr, fused=True)
+    # Set up Adam optimizers for policy and Q-functions (fused: speed.FusedAdam)
+    pi_optimizer = FusedAdam(ac.pi.parameters(), lr=pi_lr)
+    q_optimizer = FusedAdam(ac.q.parameters(), lr=q_lr)
 
     # Set up model saving
     logger.setup_pytorch_saver(ac, ac_kwargs)
