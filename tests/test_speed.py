@@ -123,8 +123,29 @@ def test_numpy_mlp_is_the_torch_forward_pass(activation):
     obs = torch.randn(2, 3)
     with torch.inference_mode():
         expected = net(obs.unsqueeze(0))[0].numpy()
-    np.testing.assert_allclose(fast(obs), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(fast(obs.numpy()), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast(speed.flat_float32(obs)), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast(speed.flat_float32(obs.numpy().astype(np.float64))), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_flat_float32_shares_a_float32_tensor_and_converts_the_rest():
+    t = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    flat = speed.flat_float32(t)
+    assert flat.dtype == np.float32 and flat.shape == (6,) and np.shares_memory(flat, t.numpy())
+    grad = t.clone().requires_grad_(True)
+    np.testing.assert_array_equal(speed.flat_float32(grad), flat)
+    np.testing.assert_array_equal(speed.flat_float32(t.double()), flat)
+    np.testing.assert_array_equal(speed.flat_float32([[0, 1, 2], [3, 4, 5]]), flat)
+
+
+def test_numpy_view_follows_the_tensor_memory():
+    p = nn.Parameter(torch.zeros(3))
+    view = speed.NumpyView(p)
+    with torch.no_grad():
+        p.add_(1.0)
+    np.testing.assert_array_equal(view(), np.ones(3, np.float32))
+    p.data = torch.full((3,), 2.0)  # new memory: the view is rebuilt
+    np.testing.assert_array_equal(view(), np.full(3, 2.0, np.float32))
 
 
 def test_numpy_mlp_follows_optimizer_steps_and_copies():
