@@ -2,23 +2,26 @@
 
 The algorithm files read like their pseudocode; what makes them fast lives here. Each device
 says what plain PyTorch or NumPy it stands for and what it saves (measured on the reference
-machine: 2-core AMD EPYC, the torch 2.13 CPU build, one thread; the throughput benchmarks are
-in ``benchmarks/results/``). ``tests/test_speed.py`` compares every one with its plain
+machine: 2-core AMD EPYC, the torch 2.13 CPU build, one thread). ``tests/test_speed.py`` compares every one with its plain
 equivalent, so raising the torch or Gymnasium cap is a test run, not an archaeology dig, and
 ``tests/test_layout.py`` checks that no other module calls a private torch or Gymnasium API.
 
-==========================  ======================================================  ============
-device                      stands for                                              saves
-==========================  ======================================================  ============
-:class:`Tanh`               ``nn.Tanh``                                             ~70% of tanh
+==========================  ======================================================  ==============
+device                      stands for                                              saves (measured)
+==========================  ======================================================  ==============
+:class:`Tanh`               ``nn.Tanh``                                             ~30% of its time
 :func:`lerp_`               ``for t, s in zip(targets, sources): t.lerp_(s, w)``    ~20 µs/call
-:func:`parameters_of`       ``list(module.parameters())``                           ~15 µs/call
-:class:`FusedAdam`          ``torch.optim.Adam(params, lr, fused=True)``            ~70 µs/step
-:class:`EnsembleMLP`        ``n`` separate MLPs of one shape (the twin critics)     ~35% of Q
-:class:`NumpyMLP`           ``net(obs[None])[0]`` under ``torch.inference_mode()``  ~35 µs/step
-:func:`sample_gaussian`     ``Normal(mu, std).sample()`` and its ``log_prob``       (with above)
-:func:`sample_categorical`  ``Categorical(logits).sample()`` and its ``log_prob``   (with above)
-==========================  ======================================================  ============
+:func:`parameters_of`       ``list(module.parameters())``                           ~25 µs/call
+:class:`FusedAdam`          ``torch.optim.Adam(params, lr, fused=True)``            ~40-70 µs/step
+:class:`EnsembleMLP`        ``n`` separate MLPs of one shape (the twin critics)     ~10-15%
+:class:`NumpyMLP`           ``net(obs[None])[0]`` under ``torch.inference_mode()``  ~35-80 µs/step
+:func:`sample_gaussian`     ``Normal(mu, std).sample()`` and its ``log_prob``       (with the above)
+:func:`sample_categorical`  ``Categorical(logits).sample()`` and its ``log_prob``   (with the above)
+:class:`NumpyView`          ``tensor.detach().numpy()`` at every step               ~3 µs/step
+==========================  ======================================================  ==============
+
+The figures are from ``python -m spinup.benchmarks.speed_devices`` (written to
+``benchmarks/results/speed_devices.md``; they vary by about a third between machines and loads).
 
 One entry is not about speed: :func:`time_limit_steps` and :func:`set_time_limit_steps` read
 and write Gymnasium's private step counter of ``TimeLimit``, which an exact resume needs. It is
@@ -55,9 +58,9 @@ class _SigmoidTanh(torch.autograd.Function):
 class Tanh(nn.Module):
     """``nn.Tanh``, computed as ``2 sigmoid(2x) - 1``.
 
-    Why: on CPU, torch 2.13's ``tanh`` kernel is about 3 times slower than its ``sigmoid`` on
-    full-batch activations (4000 x 64: 0.75 ms against 0.24 ms), which made tanh the largest
-    single cost of the on-policy updates. The results agree with ``torch.tanh`` to about 2e-7.
+    Why: on CPU, torch 2.13's ``tanh`` kernel is slower than its ``sigmoid`` on full-batch
+    activations (4000 x 64, forward and backward: 1.08 ms against 0.77 ms for this), and tanh was
+    the largest single cost of the on-policy updates. The results agree with ``torch.tanh`` to about 2e-7.
     The on-policy actor-critic asks for it through :func:`faster_activation`.
     """
 
@@ -90,7 +93,7 @@ def parameters_of(module: nn.Module) -> list[nn.Parameter]:
 @torch.no_grad()
 def lerp_(targets: list[torch.Tensor], sources: list[torch.Tensor], weight: float) -> None:
     """``t ← t + weight (s − t)`` for every pair, in one fused call (``torch._foreach_lerp_``)
-    instead of a Python loop of ``t.lerp_(s, weight)``: about 8 µs against 28 µs for TD3's
+    instead of a Python loop of ``t.lerp_(s, weight)``: 43 µs against 63 µs for TD3's
     actor-critic. The results are the same bit for bit."""
     torch._foreach_lerp_(targets, sources, weight)
 
@@ -105,9 +108,9 @@ class FusedAdam(torch.optim.Adam):
     Once the optimizer's state exists, ``step`` calls the same fused kernel directly: the same
     arithmetic, bit for bit, and the same ``state_dict``, without ``Adam.step``'s bookkeeping
     (profiler labels, hook calls, grouping tensors by device), which for these networks costs
-    about as much as the kernel. Measured for TD3's twin Q-functions, (256, 256): 226 µs per step
-    against 300 µs for the public step; the off-policy algorithms take one to three steps per
-    update, 2-6% of an update. Step hooks (``register_step_pre_hook``) are not called.
+    a large part of the kernel's time. Measured for TD3's twin Q-functions, (256, 256): 165-226 µs
+    per step against 206-300 µs for the public step; the off-policy algorithms take one to three
+    steps per update, 2-6% of an update. Step hooks (``register_step_pre_hook``) are not called.
     """
 
     def __init__(self, params, lr: float):
@@ -183,8 +186,8 @@ class EnsembleLinear(nn.Module):
 class EnsembleMLP(nn.Module):
     """``n`` MLPs of identical shape evaluated together: one batched call per layer instead of one
     call per layer per member. It stands for ``torch.stack([mlp_i(x) for i in range(n)])``; for
-    the twin Q-functions of TD3 and SAC ((256, 256) on HalfCheetah) a forward and backward pass
-    costs about 35% less than two separate MLPs.
+    the twin Q-functions of TD3 and SAC ((256, 256) on HalfCheetah, batch 100) a forward and
+    backward pass costs 11-16% less than two separate MLPs.
 
     Args:
         n: number of members (2 for Q1, Q2).
@@ -208,7 +211,7 @@ class EnsembleMLP(nn.Module):
 # ---------------------------------------------------------------------------------------------
 # 6, 7. Acting on one observation in NumPy. During a rollout the policy acts on one observation
 # per environment step; at these layer sizes a torch call costs far more in dispatch than in
-# arithmetic (PPO's pi.sample and v: about 160 µs per step; the same in NumPy: about 28 µs).
+# arithmetic (PPO's pi.sample and v: about 420 µs per step; the same in NumPy: about 50 µs).
 # The arrays are views of the parameters' own memory, so every optimizer step is seen at once.
 
 _NUMPY_ACTIVATIONS = {nn.Tanh: np.tanh, Tanh: np.tanh, nn.ReLU: lambda x: np.maximum(x, 0),
@@ -245,8 +248,8 @@ def _numpy_layers(net: nn.Module):
 
 class NumpyMLP:
     """``net`` applied to one flat observation in NumPy: it stands for ``net(obs[None])[0]``
-    under ``torch.inference_mode()`` (same maths; agrees to float32 rounding), at about a fifth
-    of the cost for the layer sizes of the algorithms (see the table above).
+    under ``torch.inference_mode()`` (same maths; agrees to float32 rounding), at a third to a
+    tenth of the cost for the layer sizes of the algorithms (see the table above).
 
     ``supported`` is False when ``net`` is not an MLP of ``nn.Linear`` layers and ReLU/Tanh/
     Identity activations on the CPU; the caller then uses torch. The NumPy arrays are views of
