@@ -37,7 +37,7 @@ def train_td3(compute_loss_q, compute_loss_pi, env_name="Pendulum-v1", seed=0, e
     half_range = torch.as_tensor((act_high - act_low) / 2)
     loss_q_args = dict(gamma=gamma, target_noise=target_noise * half_range, noise_clip=noise_clip * half_range,
                        act_low=torch.as_tensor(act_low), act_high=torch.as_tensor(act_high))
-    buffer = ReplayBuffer(ac.obs_dim, int(np.prod(env.action_space.shape)), steps_per_epoch * epochs)
+    buffer = ReplayBuffer(env.observation_space.shape, env.action_space.shape, steps_per_epoch * epochs)
 
     def update(timer):
         data = buffer.sample_batch(batch_size, rng)
