@@ -171,6 +171,7 @@ class MLPDeterministicActor(nn.Module):
     def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation):
         super().__init__()
         self.flatten, obs_dim = obs_encoder(observation_space)
+        self.obs_shape = tuple(observation_space.shape)
         self.pi = mlp([obs_dim, *hidden_sizes, len(act_low)], activation, nn.Tanh)
         center, half_range = bounds_to_affine(act_low, act_high)
         self.register_buffer("act_center", center)
@@ -180,12 +181,17 @@ class MLPDeterministicActor(nn.Module):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return torch.addcmul(self.act_center, self.act_half_range, self.pi(self.flatten(obs)))
 
-    def act_one(self, obs) -> np.ndarray:
-        """μ(s) for one observation, flat, as NumPy (computed in NumPy where it can be)."""
+    def act_numpy(self, obs: torch.Tensor) -> np.ndarray:
+        """μ(s) as NumPy for one observation (flat, ``[act_dim]``) or a batch ``[n, *obs_shape]``
+        (``[n, act_dim]``); computed in NumPy on the CPU where it can be."""
+        one = tuple(obs.shape) == self.obs_shape
         if not self.numpy_pi.supported:
             with torch.inference_mode():
-                return self(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0))[0].numpy()
-        return self.act_center.numpy() + self.act_half_range.numpy() * self.numpy_pi(flat_float32(obs))
+                obs = obs.to(self.act_center.device)  # e.g. a CPU observation of a test episode
+                out = self(obs.unsqueeze(0) if one else obs).cpu().numpy()
+            return out[0] if one else out
+        x = flat_float32(obs) if one else flat_float32(obs, batch=len(obs))
+        return self.act_center.numpy() + self.act_half_range.numpy() * self.numpy_pi(x)
 
 
 class MLPTwinQFunction(nn.Module):

@@ -18,62 +18,80 @@ class ReplayBuffer:
 
     ``terminated`` is 1.0 only when the episode really ended (the MDP's terminal state); a time
     limit is a truncation and is stored as 0.0, so the target still bootstraps from ``next_obs``.
+    ``next_obs`` is the observation the step really reached, never the first observation of the
+    next episode (see :func:`spinup.utils.vector_envs.final_observations`), so no transition
+    spans two episodes.
 
     Args:
         obs_shape: shape of an observation.
         act_shape: shape of an action; ``()`` for a discrete action, stored as its integer index.
         size: capacity; the oldest transitions are overwritten once it is full.
+        device: where the transitions live and batches are returned (``'cpu'`` by default; on a
+            GPU, sampled batches need no copy to the device).
     """
 
-    def __init__(self, obs_shape: tuple, act_shape: tuple, size: int):
-        self.obs = np.zeros((size, *obs_shape), dtype=np.float32)
-        self.next_obs = np.zeros((size, *obs_shape), dtype=np.float32)
-        self.act = np.zeros((size, *act_shape), dtype=np.float32 if act_shape else np.int64)
-        self.rew = np.zeros(size, dtype=np.float32)
-        self.terminated = np.zeros(size, dtype=np.float32)
+    KEYS = ("obs", "act", "rew", "next_obs", "terminated")
+
+    def __init__(self, obs_shape: tuple, act_shape: tuple, size: int, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        act_dtype = torch.float32 if act_shape else torch.int64
+        shapes = dict(obs=(obs_shape, torch.float32), act=(act_shape, act_dtype), rew=((), torch.float32),
+                      next_obs=(obs_shape, torch.float32), terminated=((), torch.float32))
+        self.tensors = {k: torch.zeros((size, *shape), dtype=dtype, device=self.device)
+                        for k, (shape, dtype) in shapes.items()}
+        # On the CPU, NumPy views of the same memory: storing and indexing in NumPy is faster
+        self.on_cpu = self.device.type == "cpu"
+        if self.on_cpu:
+            self.obs, self.act, self.rew, self.next_obs, self.terminated = (self.tensors[k].numpy() for k in self.KEYS)
         self.ptr, self.size, self.max_size = 0, 0, size
 
     def store(self, obs, act, rew, next_obs, terminated) -> None:
-        i = self.ptr
-        self.obs[i] = obs
-        self.act[i] = act
-        self.rew[i] = rew
-        self.next_obs[i] = next_obs
-        self.terminated[i] = terminated
-        self.ptr = (i + 1) % self.max_size
-        self.size = min(self.size + 1, self.max_size)
+        """Store one transition."""
+        self.store_batch(*(np.asarray(v)[None] for v in (obs, act, rew, next_obs, terminated)))
+
+    def store_batch(self, obs, act, rew, next_obs, terminated) -> None:
+        """Store ``n`` transitions at once, one per environment copy (arrays with a leading
+        dimension ``n``)."""
+        n = len(rew)
+        if n == 1:
+            idx = self.ptr
+        else:
+            idx = (self.ptr + np.arange(n)) % self.max_size
+        values = (obs, act, rew, next_obs, terminated)
+        if self.on_cpu:
+            for key, value in zip(self.KEYS, values):
+                getattr(self, key)[idx] = value[0] if n == 1 else value
+        else:
+            idx = torch.as_tensor(idx, device=self.device)
+            for key, value in zip(self.KEYS, values):
+                tensor = self.tensors[key]
+                tensor[idx] = torch.as_tensor(value[0] if n == 1 else value, dtype=tensor.dtype).to(self.device)
+        self.ptr = (self.ptr + n) % self.max_size
+        self.size = min(self.size + n, self.max_size)
 
     def sample_batch(self, batch_size: int, rng: np.random.Generator) -> dict:
-        """A batch drawn uniformly (with replacement) from the stored transitions, as tensors.
+        """A batch drawn uniformly (with replacement) from the stored transitions, as tensors on
+        the buffer's device.
 
-        ``rng`` is the algorithm's own generator, so that its state can be checkpointed.
+        ``rng`` is the algorithm's own generator, so that its state can be checkpointed (and the
+        same transitions are drawn on any device).
         """
         idxs = rng.integers(0, self.size, size=batch_size)
-        return dict(
-            obs=torch.from_numpy(self.obs[idxs]),
-            act=torch.from_numpy(self.act[idxs]),
-            rew=torch.from_numpy(self.rew[idxs]),
-            next_obs=torch.from_numpy(self.next_obs[idxs]),
-            terminated=torch.from_numpy(self.terminated[idxs]),
-        )
+        if self.on_cpu:
+            return {key: torch.from_numpy(getattr(self, key)[idxs]) for key in self.KEYS}
+        idxs = torch.as_tensor(idxs, device=self.device)
+        return {key: tensor[idxs] for key, tensor in self.tensors.items()}
 
-    # For the resume checkpoint: only the filled part is saved.
+    # For the resume checkpoint: only the filled part is saved, on the CPU.
     def state_dict(self) -> dict:
         n = self.size
-        return dict(
-            obs=torch.from_numpy(self.obs[:n].copy()),
-            act=torch.from_numpy(self.act[:n].copy()),
-            rew=torch.from_numpy(self.rew[:n].copy()),
-            next_obs=torch.from_numpy(self.next_obs[:n].copy()),
-            terminated=torch.from_numpy(self.terminated[:n].copy()),
-            ptr=self.ptr,
-            size=self.size,
-        )
+        state = {key: tensor[:n].detach().to("cpu", copy=True) for key, tensor in self.tensors.items()}
+        return dict(state, ptr=self.ptr, size=self.size)
 
     def load_state_dict(self, state: dict) -> None:
         n = state["size"]
-        for key in ("obs", "act", "rew", "next_obs", "terminated"):
-            getattr(self, key)[:n] = state[key].numpy()
+        for key, tensor in self.tensors.items():
+            tensor[:n] = state[key].to(self.device)
         self.ptr, self.size = state["ptr"], n
 
 

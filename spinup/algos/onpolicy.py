@@ -112,31 +112,40 @@ class MLPActorCritic(nn.Module):
             self.numpy_log_std = NumpyView(self.pi.log_std)
 
     def step(self, obs: torch.Tensor):
-        """Sample an action at one observation: returns numpy ``(a, v, logp_a)``.
+        """Sample an action at each observation of a batch ``[n, *obs_shape]`` (one per
+        environment copy): returns NumPy ``(a, v, logp_a)``, each with a leading dimension ``n``.
 
-        For a single observation this is computed in NumPy (:class:`~spinup.utils.speed.NumpyMLP`:
-        the same maths, several times faster at batch 1); for a batch, by the torch modules.
+        On the CPU this is computed in NumPy (:class:`~spinup.utils.speed.NumpyMLP`: the same
+        maths, several times faster at these sizes); elsewhere, by the torch modules.
         """
-        if tuple(obs.shape) == self.obs_shape and self.numpy_pi.supported and self.numpy_v.supported:
-            x = flat_float32(obs)
+        if obs.device.type == "cpu" and self.numpy_pi.supported and self.numpy_v.supported:
+            x = flat_float32(obs, batch=len(obs))
             out = self.numpy_pi(x)
             if self.gaussian:
                 act, logp = sample_gaussian(out, self.numpy_log_std())
             else:
                 act, logp = sample_categorical(out)
-            return act, float(self.numpy_v(x)[0]), logp
+            return act, self.numpy_v(x)[:, 0], logp
         with torch.inference_mode():
             act, logp = self.pi.sample(obs)
-            return act.numpy(), self.v(obs).numpy(), logp.numpy()
+            return act.cpu().numpy(), self.v(obs).cpu().numpy(), logp.cpu().numpy()
 
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
-        """An action for ``obs`` (numpy): sampled, or the mean / most likely one if ``deterministic``."""
+        """An action (numpy) for one observation, or one per row of a batch ``[n, *obs_shape]``:
+        sampled, or the mean / most likely one if ``deterministic``."""
+        one = tuple(obs.shape) == self.obs_shape
+        obs = obs.to(self.pi.log_std.device if self.gaussian else next(self.pi.parameters()).device)
+        batch = obs.unsqueeze(0) if one else obs
         if deterministic:
             if isinstance(self.pi, MLPGaussianActor):
-                return self.pi.mu_net(obs).numpy()
-            return self.pi.logits_net(obs).argmax(-1).numpy()
-        return self.pi.sample(obs)[0].numpy()
+                act = self.pi.mu_net(batch)
+            else:
+                act = self.pi.logits_net(batch).argmax(-1)
+        else:
+            act = self.pi.sample(batch)[0]
+        act = act.cpu().numpy()
+        return act[0] if one else act
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,49 +155,73 @@ class MLPActorCritic(nn.Module):
 class GAEBuffer:
     """Stores one epoch of experience and computes GAE-Lambda advantages and rewards-to-go.
 
-    Call :meth:`store` at every step, :meth:`finish_path` at the end of every trajectory segment
-    (episode end or epoch cut-off), and :meth:`get` once the epoch is full.
+    Call :meth:`store` at every step (one row per environment copy), :meth:`finish_path` at the
+    end of every trajectory segment of a copy (episode end or epoch cut-off), and :meth:`get` once
+    the epoch is full. Each copy's steps are kept in their own row, so a segment is always one
+    copy's consecutive steps, and the advantages are computed per segment as with one environment.
+
+    Args:
+        obs_shape, act_shape: shapes of one observation and one action.
+        size: steps in the epoch, summed over the copies (a multiple of ``num_envs``).
+        gamma, lam: discount and GAE's lambda.
+        num_envs: number of environment copies stepped together.
+        device: where :meth:`get` puts the epoch's data (the networks' device).
     """
 
-    def __init__(self, obs_shape, act_shape, size: int, gamma: float = 0.99, lam: float = 0.95):
-        self.obs = np.zeros((size, *obs_shape), dtype=np.float32)
-        self.act = np.zeros((size, *act_shape), dtype=np.float32)
-        self.rew = np.zeros(size, dtype=np.float32)
-        self.val = np.zeros(size, dtype=np.float32)
-        self.logp = np.zeros(size, dtype=np.float32)
-        self.adv = np.zeros(size, dtype=np.float32)
-        self.ret = np.zeros(size, dtype=np.float32)
+    def __init__(self, obs_shape, act_shape, size: int, gamma: float = 0.99, lam: float = 0.95, num_envs: int = 1,
+                 device: torch.device | str = "cpu"):
+        if size % num_envs:
+            raise UserError(
+                f"Each process collects {size} steps per epoch, which is not a multiple of num_envs={num_envs}: "
+                f"every copy must take the same number of steps. Choose steps_per_epoch (divided by the number of "
+                f"processes) as a multiple of num_envs.")
+        steps = size // num_envs
+        self.device = torch.device(device)
+        self.obs = np.zeros((num_envs, steps, *obs_shape), dtype=np.float32)
+        self.act = np.zeros((num_envs, steps, *act_shape), dtype=np.float32)
+        self.rew = np.zeros((num_envs, steps), dtype=np.float32)
+        self.val = np.zeros((num_envs, steps), dtype=np.float32)
+        self.logp = np.zeros((num_envs, steps), dtype=np.float32)
+        self.adv = np.zeros((num_envs, steps), dtype=np.float32)
+        self.ret = np.zeros((num_envs, steps), dtype=np.float32)
         self.gamma, self.lam = gamma, lam
-        self.ptr, self.path_start_idx, self.max_size = 0, 0, size
+        self.ptr, self.path_start_idx, self.max_size = 0, np.zeros(num_envs, dtype=np.int64), steps
 
     def store(self, obs, act, rew, val, logp) -> None:
-        i = self.ptr
-        self.obs[i] = obs
-        self.act[i] = act
-        self.rew[i] = rew
-        self.val[i] = val
-        self.logp[i] = logp
-        self.ptr = i + 1
+        """Store one step of every copy (arrays with a leading dimension ``num_envs``)."""
+        t = self.ptr
+        self.obs[:, t] = obs
+        self.act[:, t] = act
+        self.rew[:, t] = rew
+        self.val[:, t] = val
+        self.logp[:, t] = logp
+        self.ptr = t + 1
 
-    def finish_path(self, last_val: float = 0.0) -> None:
-        """Compute advantages and rewards-to-go for the segment that just ended.
+    def finish_path(self, last_val: float = 0.0, copy: int = 0) -> None:
+        """Compute advantages and rewards-to-go for the segment of copy ``copy`` that just ended.
 
         ``last_val`` is ``V(s_T)`` when the segment was cut off (time limit, epoch end), so the
         missing future rewards are bootstrapped; it is 0 when the episode terminated.
         """
-        path = slice(self.path_start_idx, self.ptr)
-        self.adv[path] = gae_advantages(self.rew[path], self.val[path], last_val, self.gamma, self.lam)
-        self.ret[path] = rewards_to_go(self.rew[path], last_val, self.gamma)
-        self.path_start_idx = self.ptr
+        path = slice(self.path_start_idx[copy], self.ptr)
+        rew, val = self.rew[copy, path], self.val[copy, path]
+        self.adv[copy, path] = gae_advantages(rew, val, last_val, self.gamma, self.lam)
+        self.ret[copy, path] = rewards_to_go(rew, last_val, self.gamma)
+        self.path_start_idx[copy] = self.ptr
 
     def get(self) -> dict:
-        """The epoch's data as tensors, with advantages normalised (mean 0, std 1 over all processes)."""
+        """The epoch's data as flat tensors (copy after copy), with advantages normalised (mean
+        0, std 1 over all processes)."""
         assert self.ptr == self.max_size, "the buffer must be full before get()"
-        self.ptr, self.path_start_idx = 0, 0
-        adv_mean, adv_std = mpi_statistics_scalar(self.adv)
-        adv = (self.adv - adv_mean) / (adv_std + 1e-8)
+        self.ptr = 0
+        self.path_start_idx[:] = 0
+        adv = self.adv.reshape(-1)
+        adv_mean, adv_std = mpi_statistics_scalar(adv)
+        adv = (adv - adv_mean) / (adv_std + 1e-8)
         data = dict(obs=self.obs, act=self.act, ret=self.ret, adv=adv, logp=self.logp, v=self.val)
-        return {k: torch.as_tensor(v, dtype=torch.float32) for k, v in data.items()}
+        n = self.obs.shape[0] * self.max_size
+        return {k: torch.as_tensor(v.reshape(n, *v.shape[2:]) if v.ndim > 1 else v, dtype=torch.float32,
+                                   device=self.device) for k, v in data.items()}
 
 
 # ---------------------------------------------------------------------------------------------

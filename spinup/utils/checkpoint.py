@@ -36,6 +36,7 @@ import torch
 from spinup.utils.errors import UserError
 from spinup.utils.mpi_tools import gather_to_root, num_procs, proc_id
 from spinup.utils.speed import set_time_limit_steps, time_limit_steps
+from spinup.utils.vector_envs import VectorEnv, single_spaces, single_spec, sub_envs
 
 RESUME_FILE = "resume.pt"
 PROGRESS_FILE = "progress.txt"
@@ -146,7 +147,15 @@ def set_global_rng_state(state: dict) -> None:
 
 
 def env_rng_state(env) -> str:
-    """The states of an environment's generator and its action space's generator (JSON)."""
+    """The states of an environment's generator and its action space's generator (JSON). For a
+    vector environment: each copy's (where the copies live in this process, else None) and the
+    single action space's, which draws the random actions."""
+    if isinstance(env, VectorEnv):
+        copies = sub_envs(env)
+        return json.dumps({
+            "copies": None if copies is None else [json.loads(env_rng_state(c)) for c in copies],
+            "single_action_space": env.single_action_space.np_random.bit_generator.state,
+        })
     return json.dumps(
         {
             "env": env.unwrapped.np_random.bit_generator.state,
@@ -155,10 +164,23 @@ def env_rng_state(env) -> str:
     )
 
 
-def set_env_rng_state(env, state: str) -> None:
+def set_env_rng_state(env, state: str) -> bool:
+    """Restore :func:`env_rng_state`; False where the copies' generators could not be restored
+    (a vector environment whose copies live in other processes, or a checkpoint of another kind)."""
     s = json.loads(state)
+    if isinstance(env, VectorEnv):
+        copies = sub_envs(env)
+        if "copies" not in s:  # a checkpoint of one plain environment: the one copy of today's runs
+            s = {"copies": [s], "single_action_space": s["action_space"]}
+        env.single_action_space.np_random.bit_generator.state = s["single_action_space"]
+        if copies is None or s["copies"] is None or len(copies) != len(s["copies"]):
+            return False
+        for copy, copy_state in zip(copies, s["copies"]):
+            set_env_rng_state(copy, json.dumps(copy_state))
+        return True
     env.unwrapped.np_random.bit_generator.state = s["env"]
     env.action_space.np_random.bit_generator.state = s["action_space"]
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,9 +230,9 @@ def _saved_ac_kwargs(run_dir: str) -> str:
 
 def env_identity(env) -> dict:
     """What a checkpoint records about its environment: the registered id (or None) and spaces."""
-    spec = getattr(env, "spec", None)
-    return {"env_id": getattr(spec, "id", None),
-            "spaces": json.dumps([str(env.observation_space), str(env.action_space)])}
+    spec = single_spec(env)
+    observation_space, action_space = single_spaces(env)
+    return {"env_id": getattr(spec, "id", None), "spaces": json.dumps([str(observation_space), str(action_space)])}
 
 
 def check_resume_matches(run_dir: str, state: dict, algo: str | None, env, modules: dict) -> None:
@@ -257,6 +279,15 @@ def check_resume_matches(run_dir: str, state: dict, algo: str | None, env, modul
             f"Cannot resume {run_dir}: its {PROGRESS_FILE} holds {rows} epoch row(s) but the "
             f"checkpoint was taken after epoch {epoch}, so the resumed log would have a gap in Epoch. "
             f"Put the full {PROGRESS_FILE} back, or start a new run (another --exp_name).")
+
+
+def check_env_count(run_dir: str, state: dict, n: int) -> None:
+    """Refuse to resume a run with another number of environment copies than it had."""
+    saved = state.get("num_envs", 1)
+    if saved != n:
+        raise UserError(
+            f"Cannot resume {run_dir} with num_envs={n}: the run stepped {saved} environment "
+            f"cop{'y' if saved == 1 else 'ies'}. Resume it with --num_envs {saved}.")
 
 
 def check_process_count(state: dict, n: int) -> None:
@@ -316,6 +347,31 @@ def _wrappers(env):
     while isinstance(env, gym.Wrapper):
         yield env
         env = env.env
+
+
+def vector_env_state(envs) -> str | None:
+    """:func:`env_state` of every copy of a vector environment (JSON list), or None where a copy's
+    state cannot be captured or the copies live in other processes."""
+    copies = sub_envs(envs)
+    if copies is None:
+        return None
+    states = [env_state(c) for c in copies]
+    return None if any(st is None for st in states) else json.dumps(states)
+
+
+def set_vector_env_state(envs, state: str | None) -> bool:
+    """Put every copy back into its episode (see :func:`vector_env_state`); False, changing
+    nothing, where that is not possible. A checkpoint of one plain environment (before
+    ``num_envs`` existed) restores the one copy."""
+    copies = sub_envs(envs)
+    if state is None or copies is None:
+        return False
+    states = json.loads(state)
+    if not isinstance(states, list):  # one environment's state
+        states = [state]
+    if len(states) != len(copies):
+        return False
+    return all(set_env_state(c, st) for c, st in zip(copies, states))
 
 
 def env_state(env) -> str | None:
@@ -426,16 +482,17 @@ class ResumeCheckpoint:
     def save(self, epoch: int, start_time: float, episode: tuple | None = None) -> None:
         """Write ``resume.pt`` after ``epoch`` completed epochs (``start_time`` as returned by
         :meth:`resume_or_start`), with ``episode`` (e.g. ``(obs, ep_ret, ep_len)``) in progress."""
+        capture = vector_env_state if isinstance(self.env, VectorEnv) else env_state
         mine = dict(rng=global_rng_state(), env_rng=env_rng_state(self.env),
                     test_env_rng=None if self.test_env is None else env_rng_state(self.test_env),
-                    env_state=None if episode is None else env_state(self.env),
+                    env_state=None if episode is None else capture(self.env),
                     episode=None if episode is None else [_to_tensor(v) for v in episode])
         processes = gather_to_root(mine)
         if proc_id() != 0:
             return
         state = {name: m.state_dict() for name, m in self.modules.items()}
         state.update(format=CHECKPOINT_FORMAT, algo=self.algo, epoch=epoch, elapsed=time.time() - start_time,
-                     processes=processes, **env_identity(self.env),
+                     processes=processes, num_envs=getattr(self.env, "num_envs", 1), **env_identity(self.env),
                      rng=None if self.rng is None else json.dumps(self.rng.bit_generator.state))
         if self.save_buffer and self.replay_buffer is not None:
             state["buffer"] = self.replay_buffer.state_dict()
@@ -455,6 +512,7 @@ class ResumeCheckpoint:
             return 0, time.time(), episode
         state = _current_format(load_resume_checkpoint(run_dir))
         check_process_count(state, num_procs())
+        check_env_count(run_dir, state, getattr(self.env, "num_envs", 1))
         check_resume_matches(run_dir, state, self.algo, self.env, self.modules)
         for name, m in self.modules.items():
             m.load_state_dict(state[name])
@@ -462,8 +520,12 @@ class ResumeCheckpoint:
             self.rng.bit_generator.state = json.loads(state["rng"])
         mine = state["processes"][proc_id()]
         set_global_rng_state(mine["rng"])
-        restored = episode is not None and set_env_state(self.env, mine["env_state"])
-        set_env_rng_state(self.env, mine["env_rng"])
+        restore = set_vector_env_state if isinstance(self.env, VectorEnv) else set_env_state
+        restored = episode is not None and restore(self.env, mine["env_state"])
+        if not set_env_rng_state(self.env, mine["env_rng"]):
+            self.logger.log("Warning: the environment copies run in other processes, so their random "
+                            "generators were not saved; the resumed run will not match an uninterrupted run "
+                            "exactly (use vectorization 'sync' for exact resumes).", "yellow")
         if self.test_env is not None:
             set_env_rng_state(self.test_env, mine["test_env_rng"])
         if self.replay_buffer is not None and "buffer" in state:
@@ -473,7 +535,9 @@ class ResumeCheckpoint:
         self.logger.log(f"Resuming from {run_dir} after epoch {state['epoch']}.")
         if episode is not None:
             if restored:
-                episode = tuple(v.numpy() if isinstance(v, torch.Tensor) else v for v in mine["episode"])
+                saved = [v.numpy() if isinstance(v, torch.Tensor) else v for v in mine["episode"]]
+                # (a checkpoint from before num_envs holds one episode's unbatched values)
+                episode = tuple(np.reshape(v, np.shape(now)) for v, now in zip(saved, episode))
             else:
                 self.logger.log("Warning: the environment's episode in progress could not be saved, so the "
                                 "resumed run starts a new episode; it will not match an uninterrupted run "

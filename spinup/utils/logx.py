@@ -67,7 +67,9 @@ def colorize(string: str, color: str, bold: bool = False, highlight: bool = Fals
 
 def env_spec_json(env) -> dict | None:
     """What is needed to rebuild ``env`` with ``gym.make``: its id, kwargs and entry point."""
-    spec = getattr(env, "spec", None)
+    from spinup.utils.vector_envs import single_spec
+
+    spec = single_spec(env)  # a vector environment: one copy's
     if spec is None:
         return None
     entry = spec.entry_point if isinstance(spec.entry_point, str) else None
@@ -377,8 +379,11 @@ class Logger:
         meta["env"] = env_spec_json(env) if env is not None else None
         meta["itr"] = itr
         if env is not None:
-            meta["observation_space"] = str(env.observation_space)
-            meta["action_space"] = str(env.action_space)
+            from spinup.utils.vector_envs import single_spaces
+
+            observation_space, action_space = single_spaces(env)
+            meta["observation_space"] = str(observation_space)
+            meta["action_space"] = str(action_space)
         meta["extra"] = convert_json(extra)
         folder = osp.join(self.output_dir, "pyt_save")
         if isinstance(self._saver_module, dict):

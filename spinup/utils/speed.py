@@ -18,6 +18,7 @@ device                      stands for                                          
 :func:`sample_gaussian`     ``Normal(mu, std).sample()`` and its ``log_prob``       (with the above)
 :func:`sample_categorical`  ``Categorical(logits).sample()`` and its ``log_prob``   (with the above)
 :class:`NumpyView`          ``tensor.detach().numpy()`` at every step               ~3 µs/step
+:class:`SyncVectorEnv`      Gymnasium's ``SyncVectorEnv(..., SAME_STEP)``            ~45 µs/step
 ==========================  ======================================================  ==============
 
 The figures are from ``python -m spinup.benchmarks.speed_devices`` (written to
@@ -35,6 +36,9 @@ import weakref
 import numpy as np
 import torch
 import torch.nn as nn
+from gymnasium.spaces import Box
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector import SyncVectorEnv as _GymnasiumSyncVectorEnv
 
 # ---------------------------------------------------------------------------------------------
 # 1. Tanh as 2 sigmoid(2x) - 1
@@ -218,15 +222,17 @@ _NUMPY_ACTIVATIONS = {nn.Tanh: np.tanh, Tanh: np.tanh, nn.ReLU: lambda x: np.max
                       nn.Identity: lambda x: x}
 
 
-def flat_float32(obs) -> np.ndarray:
+def flat_float32(obs, batch: int | None = None) -> np.ndarray:
     """One observation (a NumPy array, or a float32 tensor as the algorithms pass to ``act``) as
     a flat float32 array; a CPU tensor's memory is shared, not copied (``.numpy()`` takes about
-    half the time of ``np.asarray`` on a tensor)."""
+    half the time of ``np.asarray`` on a tensor). With ``batch=n``, ``n`` observations as
+    ``[n, obs_dim]``."""
+    shape = (-1,) if batch is None else (batch, -1)
     if isinstance(obs, torch.Tensor):
         if obs.dtype is torch.float32 and not obs.requires_grad and obs.device.type == "cpu":
-            return obs.numpy().reshape(-1)  # the common case: 1 µs, where detach().to() costs 7
-        return obs.detach().to("cpu", torch.float32).numpy().reshape(-1)
-    return np.asarray(obs, dtype=np.float32).reshape(-1)
+            return obs.numpy().reshape(shape)  # the common case: 1 µs, where detach().to() costs 7
+        return obs.detach().to("cpu", torch.float32).numpy().reshape(shape)
+    return np.asarray(obs, dtype=np.float32).reshape(shape)
 
 
 def _numpy_layers(net: nn.Module):
@@ -240,7 +246,7 @@ def _numpy_layers(net: nn.Module):
     for linear, act in zip(layers[0::2], layers[1::2], strict=False):
         if not isinstance(linear, nn.Linear) or type(act) not in _NUMPY_ACTIVATIONS:
             return None
-        if linear.weight.dtype != torch.float32 or linear.bias is None or linear.weight.device.type != "cpu":
+        if linear.weight.dtype != torch.float32 or linear.bias is None:
             return None
         out.append((linear.weight.detach().numpy(), linear.bias.detach().numpy(), _NUMPY_ACTIVATIONS[type(act)]))
     return out if out and 2 * len(out) == len(layers) else None
@@ -252,7 +258,7 @@ class NumpyMLP:
     tenth of the cost for the layer sizes of the algorithms (see the table above).
 
     ``supported`` is False when ``net`` is not an MLP of ``nn.Linear`` layers and ReLU/Tanh/
-    Identity activations on the CPU; the caller then uses torch. The NumPy arrays are views of
+    Identity activations, or not on the CPU; the caller then uses torch. The NumPy arrays are views of
     the parameters' memory, rebuilt when a parameter's memory moves (a deep copy, ``p.data = ...``).
     Call it with ``flat_float32(obs)``, computed once when several networks read one observation.
     """
@@ -260,13 +266,25 @@ class NumpyMLP:
     def __init__(self, net: nn.Module):
         self.net = net
         self.params = list(net.parameters())
-        self.supported = _numpy_layers(net) is not None
+        self._mlp = _numpy_layers(net) is not None
         self._layers, self._pointers = None, None
 
+    @property
+    def supported(self) -> bool:
+        """Whether ``net`` is an MLP this class can compute, with its parameters on the CPU."""
+        return self._mlp and self.params[0].device.type == "cpu"
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """``net`` at one flat observation ``[obs_dim]`` or a batch of them ``[n, obs_dim]``."""
         pointers = [p.data_ptr() for p in self.params]
         if pointers != self._pointers:
             self._layers, self._pointers = _numpy_layers(self.net), pointers
+        if x.ndim == 2:
+            if len(x) == 1:  # one copy: the vector kernel, so num_envs=1 repeats a one-env run exactly
+                return self(x[0])[None]
+            for w, b, activation in self._layers:
+                x = activation(x @ w.T + b)
+            return x
         for w, b, activation in self._layers:
             x = activation(w @ x + b)
         return x
@@ -289,23 +307,82 @@ class NumpyView:
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-def sample_gaussian(mu: np.ndarray, log_std: np.ndarray) -> tuple[np.ndarray, float]:
+def sample_gaussian(mu: np.ndarray, log_std: np.ndarray) -> tuple[np.ndarray, float | np.ndarray]:
     """An action ``a = mu + exp(log_std) * eps`` with ``eps ~ N(0, I)`` drawn from NumPy's global
     generator (which the algorithms seed and checkpoint), and its log-density
-    ``log pi(a) = -1/2 sum(eps^2 + 2 log_std + log 2 pi)``."""
+    ``log pi(a) = -1/2 sum(eps^2 + 2 log_std + log 2 pi)``. For a batch ``mu`` ``[n, act_dim]``,
+    ``n`` actions and their log-densities ``[n]``."""
+    if mu.ndim == 2 and len(mu) == 1:  # one copy: exactly the draws and sums of one observation
+        act, logp = sample_gaussian(mu[0], log_std)
+        return act[None], np.array([logp])
     eps = np.random.standard_normal(mu.shape)
     act = (mu + np.exp(log_std) * eps).astype(np.float32)
-    return act, -0.5 * float(np.sum(eps * eps + 2 * log_std + _LOG_2PI))
+    logp = -0.5 * np.sum(eps * eps + 2 * log_std + _LOG_2PI, axis=-1)
+    return act, (float(logp) if mu.ndim == 1 else logp)
 
 
-def sample_categorical(logits: np.ndarray) -> tuple[np.int64, float]:
+def sample_categorical(logits: np.ndarray) -> tuple[np.int64 | np.ndarray, float | np.ndarray]:
     """An action drawn from ``softmax(logits)`` by inverting its CDF with one uniform draw from
-    NumPy's global generator, and its log-probability."""
+    NumPy's global generator, and its log-probability. For a batch ``logits`` ``[n, k]``, ``n``
+    actions (int64) and their log-probabilities ``[n]``."""
+    if logits.ndim == 2:
+        if len(logits) == 1:  # one copy: exactly the draw of one observation
+            act, logp = sample_categorical(logits[0])
+            return np.array([act]), np.array([logp])
+        logp_all = logits - logits.max(axis=-1, keepdims=True)
+        logp_all = logp_all - np.log(np.sum(np.exp(logp_all), axis=-1, keepdims=True))
+        cdf = np.cumsum(np.exp(logp_all), axis=-1)
+        u = np.random.random(len(cdf))[:, None] * cdf[:, -1:]
+        act = np.minimum(np.sum(cdf <= u, axis=-1), cdf.shape[-1] - 1)  # searchsorted, row by row
+        return act.astype(np.int64), logp_all[np.arange(len(act)), act]
     logp_all = logits - logits.max()
     logp_all = logp_all - np.log(np.sum(np.exp(logp_all)))
     cdf = np.cumsum(np.exp(logp_all))
     act = min(int(np.searchsorted(cdf, np.random.random() * cdf[-1], side="right")), len(cdf) - 1)
     return np.int64(act), float(logp_all[act])
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Stepping several copies of an environment. Gymnasium's SyncVectorEnv spends about 50 µs
+# per step around one CartPole step of 30 µs (a deep copy of the observations, merging empty
+# info dicts, checks for its three autoreset modes); the loop that matters is short.
+
+
+class SyncVectorEnv(_GymnasiumSyncVectorEnv):
+    """Gymnasium's ``SyncVectorEnv(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)`` with a
+    leaner ``step`` for Box observations: the same results (observations, rewards, flags, and
+    ``info["final_obs"]``/``info["final_info"]`` of the copies that ended), fresh arrays at every
+    step, about 45 µs less per step. Everything else (``reset``, ``call``, ``close``...) is
+    Gymnasium's own.
+    """
+
+    def __init__(self, env_fns):
+        super().__init__(env_fns, autoreset_mode=AutoresetMode.SAME_STEP)
+        space = self.single_observation_space
+        self._lean = isinstance(space, Box)
+        self._obs_shape, self._obs_dtype = (self.num_envs, *space.shape), space.dtype
+
+    def step(self, actions):
+        if not self._lean:
+            return super().step(actions)
+        n = self.num_envs
+        obs = np.empty(self._obs_shape, self._obs_dtype)
+        rew = np.empty(n, np.float64)
+        terminated = np.empty(n, np.bool_)
+        truncated = np.empty(n, np.bool_)
+        infos = {}
+        for i, env in enumerate(self.envs):
+            o, rew[i], terminated[i], truncated[i], info = env.step(actions[i])
+            if terminated[i] or truncated[i]:
+                infos = self._add_info(infos, {"final_obs": o, "final_info": info}, i)
+                o, info = env.reset()
+            if info:
+                infos = self._add_info(infos, info, i)
+            obs[i] = o
+            self._env_obs[i] = o
+        self._terminations, self._truncations = terminated, truncated
+        self._autoreset_envs = terminated | truncated
+        return obs, rew, terminated, truncated, infos
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from spinup.utils.errors import InvalidType, InvalidValue, UserError
 # Type hints of the algorithms' function arguments (the hints name what the callable returns).
 EnvFn = Callable[[], Any]  # () -> gymnasium.Env
 ActorCritic = Callable[..., Any]  # (observation_space, action_space, **ac_kwargs) -> torch.nn.Module
+Device = typing.Literal["cpu", "cuda", "mps", "auto"]  # spinup.utils.devices
+Vectorization = typing.Literal["sync", "async", "envpool"]  # spinup.utils.vector_envs
 
 MODULE_AND_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 TORCH_NAME = re.compile(r"^(torch|nn)(\.[A-Za-z_]\w*)+$")
@@ -132,6 +134,7 @@ RANGES: dict[str, Range] = {
     "huber_delta": POSITIVE,
     "num_test_episodes": AT_LEAST_0,
     "save_freq": AT_LEAST_1,
+    "num_envs": AT_LEAST_1,
 }
 
 # Arguments whose type hint says all there is to check (ac_kwargs is checked by check_ac_kwargs).
@@ -142,6 +145,8 @@ TYPE_ONLY = frozenset({"env_fn", "actor_critic", "ac_kwargs", "logger_kwargs", "
 CROSS_RULES: list[tuple[str, str, Callable[[Any, Any], bool], str]] = [
     ("batch_size", "replay_size", lambda b, r: b <= r, "at most replay_size ({other})"),
     ("eps_end", "eps_start", lambda end, start: end <= start, "at most eps_start ({other}), as ε falls to eps_end"),
+    ("steps_per_epoch", "num_envs", lambda steps, n: steps % n == 0,
+     "a multiple of num_envs ({other}), so that every copy takes the same number of steps in an epoch"),
 ]
 
 # Arguments describing the environment by name (the command line and ExperimentGrid turn them
@@ -395,6 +400,12 @@ def check_value(value, hint, param: str, name: str, convert: bool = False):
         raise invalid(name, value, describe(hint, rng, param), kind=InvalidType) from None
     if rng is not None and isinstance(fitted, numbers.Real) and not isinstance(fitted, bool) and fitted not in rng:
         raise invalid(name, value, describe(hint, rng, param))
+    if param == "device":
+        from spinup.utils.devices import device_problem
+
+        problem = device_problem(fitted)
+        if problem is not None:
+            raise InvalidValue(f"{name} {fitted}: {problem}.", name=name, value=value, expected="a device this machine has")
     return fitted
 
 

@@ -74,20 +74,31 @@ class MLPQNetwork(nn.Module):
         self.act_start = int(action_space.start)
         self.q = mlp([obs_dim, *hidden_sizes, self.n_actions], activation)
         self.numpy_q = NumpyMLP(self.q)
+        self.obs_shape = tuple(observation_space.shape)
+
+    @property
+    def device(self) -> torch.device:
+        return self.numpy_q.params[0].device
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Q-values of every action, shape ``(batch, n_actions)``, for ``obs`` ``(batch, *obs_shape)``."""
         return self.q(self.flatten(obs))
 
-    def act(self, obs, deterministic: bool = True) -> int:
-        """The greedy action argmax_a Q(s, a) for one observation (array or tensor, of the space's
-        own shape). ``deterministic`` is accepted for the common ``act`` interface and ignored:
-        exploration (ε-greedy) is done by the training loop, not by the network.
+    def act(self, obs: torch.Tensor, deterministic: bool = True) -> int | np.ndarray:
+        """The greedy action argmax_a Q(s, a) for one observation (an int), or for each row of a
+        batch ``[n, *obs_shape]`` (int64 array). ``deterministic`` is accepted for the common
+        ``act`` interface and ignored: exploration (ε-greedy) is done by the training loop.
 
-        Computed in NumPy where it can be (:class:`~spinup.utils.speed.NumpyMLP`).
+        Computed in NumPy on the CPU where it can be (:class:`~spinup.utils.speed.NumpyMLP`).
         """
-        if not self.numpy_q.supported:
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        one = tuple(obs.shape) == self.obs_shape
+        if self.numpy_q.supported:
+            q = self.numpy_q(flat_float32(obs) if one else flat_float32(obs, batch=len(obs)))
+            act = np.argmax(q, axis=-1)
+        else:
             with torch.inference_mode():
-                q = self(torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0))[0]
-            return int(q.argmax()) + self.act_start
-        return int(np.argmax(self.numpy_q(flat_float32(obs)))) + self.act_start
+                batch = obs.to(self.device).unsqueeze(0) if one else obs.to(self.device)
+                act = self(batch).argmax(-1).cpu().numpy()
+                act = act[0] if one else act
+        return int(act) + self.act_start if one else act + self.act_start

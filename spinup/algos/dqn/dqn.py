@@ -15,7 +15,9 @@ from spinup.algos.offpolicy import ReplayBuffer, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
+from spinup.utils.devices import resolve_device
+from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
+from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 
 
 def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: dict = dict(),
@@ -25,7 +27,8 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         eps_start: float = 1.0, eps_end: float = 0.05, eps_decay_steps: int = 10000,
         double: bool = False, huber_delta: float = 1.0, num_test_episodes: int = 10,
         max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
-        save_buffer: bool = False, resume: str | None = None):
+        save_buffer: bool = False, resume: str | None = None, num_envs: int = 1,
+        vectorization: Vectorization = "sync", device: Device = "cpu"):
     """Deep Q-Network (DQN), for environments with discrete actions.
 
     DQN learns Q(s, a) for every action by regressing it toward the target
@@ -99,6 +102,15 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             buffer and refills it for ``update_after`` steps before updating again.
         resume (str): The folder of an earlier run of this algorithm to continue from its last
             finished epoch (its ``resume.pt``). Output goes on in that folder. Default None.
+        num_envs (int): Copies of the environment stepped together (each step of the loop is
+            ``num_envs`` environment steps; every step count above counts them all, and the
+            gradient steps per environment step stay the same). ``steps_per_epoch`` must be a
+            multiple of it. Default 1.
+        vectorization (str): How the copies run: ``'sync'`` (one after the other, in this
+            process; default), ``'async'`` (a subprocess each) or ``'envpool'`` (EnvPool, where
+            installed). See :mod:`spinup.utils.vector_envs`.
+        device (str): Where the networks, optimizers and replay buffer live: ``'cpu'``
+            (default; fastest for these small networks), ``'cuda'``, ``'mps'`` or ``'auto'``.
 
     Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
     AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
@@ -125,16 +137,17 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
 
-    # Instantiate the environment, and a separate one for test episodes
-    env, test_env = env_fn(), env_fn()
-    core.check_discrete_actions(env.action_space, "DQN")
-    env.action_space.seed(seed)
+    # Instantiate num_envs copies of the environment, and a separate one for test episodes
+    device = resolve_device(device)
+    envs, test_env = make_vector_env(env_fn, num_envs, vectorization, max_ep_len), env_fn()
+    core.check_discrete_actions(envs.single_action_space, "DQN")
+    envs.single_action_space.seed(seed)
     test_env.action_space.seed(seed + 10000)
     test_env.reset(seed=seed + 10000)
-    n_actions, act_start = int(env.action_space.n), int(env.action_space.start)
+    n_actions, act_start = int(envs.single_action_space.n), int(envs.single_action_space.start)
 
     # Create the Q-network and its target network (updated only by hard copies)
-    q_net = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    q_net = actor_critic(envs.single_observation_space, envs.single_action_space, **ac_kwargs).to(device)
     q_targ = deepcopy(q_net)
     q_targ.requires_grad_(False)
 
@@ -142,7 +155,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_net.parameters()))
 
     # Experience buffer (actions are stored as indices 0..n-1)
-    replay_buffer = ReplayBuffer(env.observation_space.shape, (), replay_size)
+    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, (), replay_size)
 
     # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
     def compute_loss_q(data):
@@ -156,7 +169,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             else:
                 target = core.dqn_target(rew, terminated, next_q_targ, gamma)
         loss_q = F.huber_loss(q, target, delta=huber_delta)
-        return loss_q, dict(QVals=q.detach().numpy())
+        return loss_q, dict(QVals=q.detach().cpu().numpy())
 
     # Set up the Adam optimizer for the Q-network (fused: speed.FusedAdam)
     q_optimizer = FusedAdam(q_net.parameters(), lr=lr)
@@ -175,64 +188,69 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         q_targ.load_state_dict(q_net.state_dict())  # θ_targ ← θ
 
     def get_action(obs, eps):
-        if rng.random() < eps:
-            return int(rng.integers(n_actions)) + act_start
-        return q_net.act(torch.as_tensor(obs, dtype=torch.float32))
+        act = q_net.act(torch.as_tensor(obs, dtype=torch.float32, device=device))  # greedy, per copy
+        explore = rng.random(len(act)) < eps  # with probability ε, a random action instead
+        act[explore] = rng.integers(n_actions, size=int(explore.sum())) + act_start
+        return act
 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
-    obs, _ = env.reset(seed=seed)
+    obs, _ = envs.reset(seed=seed)  # copy i is seeded with seed + i
+    ep_ret, ep_len = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64)
 
-    # Continue a stopped run (the episode in progress included), or start a new one
-    checkpoint = ResumeCheckpoint(logger, "dqn", env, dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer),
+    # Continue a stopped run (the episodes in progress included), or start a new one
+    checkpoint = ResumeCheckpoint(logger, "dqn", envs, dict(q_net=q_net, q_targ=q_targ, q_optimizer=q_optimizer),
                                   test_env=test_env, rng=rng, replay_buffer=replay_buffer, save_buffer=save_buffer)
-    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, ep_ret, ep_len))
     if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
         update_after += start_epoch * steps_per_epoch
 
-    # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_epoch * steps_per_epoch, total_steps):
+    # Main loop: collect experience in env and update/log each epoch. Each pass steps every
+    # copy once; t counts environment steps over all copies.
+    for t in range(start_epoch * steps_per_epoch, total_steps, num_envs):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, act ε-greedily with respect to Q, ε falling linearly
         if t >= start_steps:
             act = get_action(obs, core.epsilon_schedule(t, eps_start, eps_end, eps_decay_steps))
         else:
-            act = env.action_space.sample()
+            act = random_actions(envs)
 
-        # Step the env
-        next_obs, rew, terminated, truncated, _ = env.step(act)
+        # Step the env copies
+        next_obs, rew, terminated, truncated, info = envs.step(act)
         ep_ret += rew
         ep_len += 1
 
         # Store experience to replay buffer. Only a real termination is stored as "done": a
-        # time limit (truncated, or max_ep_len) still bootstraps from next_obs
-        replay_buffer.store(obs, act - act_start, rew, next_obs, terminated)
+        # time limit (truncated, or max_ep_len) still bootstraps from next_obs. A copy whose
+        # episode ended was already reset: its real next_obs is the final one, from info
+        done = terminated | truncated
+        replay_buffer.store_batch(obs, act - act_start, rew, final_observations(next_obs, info, done), terminated)
 
         # Super critical, easy to overlook step: make sure to update most recent observation!
         obs = next_obs
 
-        # End of trajectory handling
-        if terminated or truncated or ep_len == max_ep_len:
-            logger.store(EpRet=ep_ret, EpLen=ep_len)
-            obs, _ = env.reset()
-            ep_ret, ep_len = 0.0, 0
+        # End of trajectory handling (the copies that ended have been reset by envs.step)
+        for i in np.flatnonzero(done):
+            logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
+            ep_ret[i], ep_len[i] = 0.0, 0
 
-        # Update handling: update_every gradient steps every update_every env steps
-        if t >= update_after and t % update_every == 0:
-            for _ in range(update_every):
-                update(data=replay_buffer.sample_batch(batch_size, rng))
-
-        # Target network handling: a hard copy every target_update_every env steps
-        if (t + 1) % target_update_every == 0:
-            update_target()
+        # Update handling, for each of the num_envs env steps just taken (so the schedule does not
+        # depend on num_envs): update_every gradient steps every update_every env steps, and a
+        # hard copy into the target network every target_update_every env steps
+        for step in range(t, t + num_envs):
+            if step >= update_after and step % update_every == 0:
+                for _ in range(update_every):
+                    update(data=replay_buffer.sample_batch(batch_size, rng))
+            if (step + 1) % target_update_every == 0:
+                update_target()
 
         # End of epoch handling
-        if (t + 1) % steps_per_epoch == 0:
-            epoch = (t + 1) // steps_per_epoch
+        if (t + num_envs) % steps_per_epoch == 0:
+            epoch = (t + num_envs) // steps_per_epoch
 
             # Save model
             if (epoch % save_freq == 0) or (epoch == epochs):
-                logger.save_state({"env": env}, epoch)
+                logger.save_state({"env": test_env}, epoch)
 
             # Test the performance of the greedy policy
             run_test_episodes(test_env, q_net.act, num_test_episodes, max_ep_len, logger)
@@ -243,7 +261,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             logger.log_tabular("TestEpRet", with_min_and_max=True)
             logger.log_tabular("EpLen", average_only=True)
             logger.log_tabular("TestEpLen", average_only=True)
-            logger.log_tabular("TotalEnvInteracts", t + 1)
+            logger.log_tabular("TotalEnvInteracts", t + num_envs)
             logger.log_tabular("QVals", with_min_and_max=True)
             logger.log_tabular("LossQ", average_only=True)
             logger.log_tabular("Epsilon", core.epsilon_schedule(t + 1, eps_start, eps_end, eps_decay_steps))

@@ -14,14 +14,17 @@ from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import mpi_avg, num_procs, proc_id
-from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
+from spinup.utils.devices import resolve_device
+from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
+from spinup.utils.vector_envs import final_observations, make_vector_env
 
 
 def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
         seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, gamma: float = 0.99,
         clip_ratio: float = 0.2, pi_lr: float = 3e-4, vf_lr: float = 1e-3, train_pi_iters: int = 80,
         train_v_iters: int = 80, lam: float = 0.97, max_ep_len: int = 1000, target_kl: float = 0.01,
-        logger_kwargs: dict = dict(), save_freq: int = 10, resume: str | None = None):
+        logger_kwargs: dict = dict(), save_freq: int = 10, resume: str | None = None, num_envs: int = 1,
+        vectorization: Vectorization = "sync", device: Device = "cpu"):
     """Proximal Policy Optimization (by clipping), with early stopping based on approximate KL.
 
     Args:
@@ -72,6 +75,14 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         save_freq (int): Save the model every ``save_freq`` epochs (and after the last one).
         resume (str): The folder of a stopped run of this experiment to continue from its last
             completed epoch. The run continues exactly as if it had never stopped.
+        num_envs (int): Copies of the environment stepped together by each process (each step
+            of the loop is ``num_envs`` environment steps, and ``steps_per_epoch`` counts them
+            all; each process's share of it must be a multiple of ``num_envs``). Default 1.
+        vectorization (str): How the copies run: ``'sync'`` (one after the other, in this
+            process; default), ``'async'`` (a subprocess each) or ``'envpool'`` (EnvPool, where
+            installed). See :mod:`spinup.utils.vector_envs`.
+        device (str): Where the networks and their optimizers live: ``'cpu'`` (default;
+            fastest for these small networks), ``'cuda'``, ``'mps'`` or ``'auto'``.
 
     Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet, EpLen,
     AverageVVals, StdVVals, MaxVVals, MinVVals, TotalEnvInteracts, LossPi, LossV, DeltaLossPi,
@@ -102,13 +113,14 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     torch.manual_seed(seed)
     np.random.seed(seed)
 
-    # Instantiate environment
-    env = env_fn()
-    env.action_space.seed(seed)
-    obs_shape, act_shape = env.observation_space.shape, env.action_space.shape
+    # Instantiate num_envs copies of the environment
+    device = resolve_device(device)
+    envs = make_vector_env(env_fn, num_envs, vectorization, max_ep_len)
+    envs.single_action_space.seed(seed)
+    obs_shape, act_shape = envs.single_observation_space.shape, envs.single_action_space.shape
 
     # Create actor-critic module, and start every process from the same weights
-    ac = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    ac = actor_critic(envs.single_observation_space, envs.single_action_space, **ac_kwargs).to(device)
     sync_params(ac)
 
     # Count variables
@@ -117,7 +129,7 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     # Set up experience buffer
     local_steps_per_epoch = steps_per_epoch // num_procs()
-    buf = core.GAEBuffer(obs_shape, act_shape, local_steps_per_epoch, gamma, lam)
+    buf = core.GAEBuffer(obs_shape, act_shape, local_steps_per_epoch, gamma, lam, num_envs, device)
 
     # Set up function for computing PPO policy loss
     def compute_loss_pi(data):
@@ -178,50 +190,53 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                      DeltaLossPi=loss_pi.item() - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
 
     # Continue a stopped run, or start a new one
-    checkpoint = ResumeCheckpoint(logger, "ppo", env, dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer))
+    checkpoint = ResumeCheckpoint(logger, "ppo", envs, dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer))
     start_epoch, start_time, _ = checkpoint.resume_or_start(resume)
     warned_short_share = False
 
     # Main loop: collect experience in env and update/log each epoch
+    steps_per_copy = local_steps_per_epoch // num_envs
     for epoch in range(start_epoch, epochs):
-        obs, _ = env.reset(seed=seed if epoch == 0 else None)
-        ep_ret, ep_len, finished_episodes = 0.0, 0, 0
-        for t in range(local_steps_per_epoch):
-            act, v, logp = ac.step(torch.as_tensor(obs, dtype=torch.float32))
+        obs, _ = envs.reset(seed=seed if epoch == 0 else None)  # copy i is seeded with seed + i
+        ep_ret, ep_len, finished_episodes = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), 0
+        for t in range(steps_per_copy):  # each pass steps every copy once
+            act, v, logp = ac.step(torch.as_tensor(obs, dtype=torch.float32, device=device))
 
-            next_obs, rew, terminated, truncated, _ = env.step(act)
+            next_obs, rew, terminated, truncated, info = envs.step(act)
             ep_ret += rew
             ep_len += 1
 
             buf.store(obs, act, rew, v, logp)
             obs = next_obs
 
-            timeout = truncated or ep_len == max_ep_len
-            epoch_ended = t == local_steps_per_epoch - 1
-            if terminated or timeout or epoch_ended:
-                # Bootstrap from V(s_T) when the trajectory was cut off (time limit or end of
-                # epoch), never when the episode really terminated.
-                if terminated:
-                    last_val = 0.0
-                else:
-                    _, last_val, _ = ac.step(torch.as_tensor(obs, dtype=torch.float32))
-                buf.finish_path(last_val)
-                if terminated or timeout:
-                    logger.store(EpRet=ep_ret, EpLen=ep_len)
-                    finished_episodes += 1
-                    obs, _ = env.reset()
-                    ep_ret, ep_len = 0.0, 0
+            done = terminated | truncated
+            epoch_ended = t == steps_per_copy - 1
+            if done.any() or epoch_ended:
+                # Bootstrap from V(s_T) where a trajectory was cut off (time limit or end of epoch),
+                # never where the episode really terminated. s_T is the copy's real last
+                # observation: a copy that ended was already reset, and obs holds its new start.
+                cut_off = ~terminated & (truncated | epoch_ended)
+                last_val = np.zeros(num_envs)
+                if cut_off.any():
+                    last_obs = final_observations(next_obs, info, done)[cut_off]
+                    _, last_val[cut_off], _ = ac.step(torch.as_tensor(last_obs, dtype=torch.float32, device=device))
+                for i in np.flatnonzero(done | epoch_ended):
+                    buf.finish_path(last_val[i], copy=i)
+                    if done[i]:
+                        logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
+                        finished_episodes += 1
+                        ep_ret[i], ep_len[i] = 0.0, 0
 
         warned_short_share = warn_if_no_episode_finished(logger, finished_episodes, local_steps_per_epoch,
                                                          warned_short_share)
 
         # Update the policy and the value function on this epoch's experience
-        logger.store(VVals=buf.val)
+        logger.store(VVals=buf.val.reshape(-1))
         update()
 
         # Save model
         if (epoch % save_freq == 0) or (epoch == epochs - 1):
-            logger.save_state({"env": env}, epoch)
+            logger.save_state({"env": envs}, epoch)
 
         # Log info about epoch
         logger.log_tabular("Epoch", epoch)

@@ -222,6 +222,7 @@ class MLPActorCritic(nn.Module):
     def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU):
         super().__init__()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
+        self.obs_shape = tuple(observation_space.shape)
         if self.discrete:
             n_actions = int(action_space.n)
             self.act_start = int(action_space.start)  # Discrete(n, start=k) numbers actions k..k+n−1
@@ -238,9 +239,12 @@ class MLPActorCritic(nn.Module):
     @torch.inference_mode()
     def act(self, obs, deterministic: bool = False):
         """An action for one observation: a numpy array of the action space's shape (Box), or an
-        int (Discrete). ``deterministic`` takes the mean (Box) or the most likely action."""
-        obs = torch.as_tensor(obs, dtype=torch.float32).unsqueeze(0)
-        act, _ = self.pi(obs, deterministic, with_logprob=False)
+        int (Discrete); or, for a batch ``[n, *obs_shape]``, one per row (``[n, *act_shape]``,
+        or int64 ``[n]``). ``deterministic`` takes the mean (Box) or the most likely action."""
+        obs = torch.as_tensor(obs, dtype=torch.float32).to(next(self.pi.parameters()).device)
+        one = tuple(obs.shape) == self.obs_shape
+        act, _ = self.pi(obs.unsqueeze(0) if one else obs, deterministic, with_logprob=False)
+        act = act.cpu().numpy()
         if self.discrete:
-            return int(act) + self.act_start
-        return act.numpy().reshape(self.act_shape)
+            return int(act[0]) + self.act_start if one else act.astype(np.int64) + self.act_start
+        return act.reshape(self.act_shape) if one else act.reshape(len(act), *self.act_shape)

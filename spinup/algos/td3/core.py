@@ -69,7 +69,9 @@ class MLPActorCritic(nn.Module):
         self.pi = MLPDeterministicActor(observation_space, act_low, act_high, hidden_sizes, activation)
         self.q = MLPTwinQFunction(observation_space, len(act_low), hidden_sizes, activation)
 
-    def act(self, obs, deterministic: bool = True) -> np.ndarray:
-        """μ(s) for one observation, as a numpy array of the action space's shape (the training
-        loop adds the exploration noise)."""
-        return self.pi.act_one(obs).reshape(self.act_shape)
+    def act(self, obs: torch.Tensor, deterministic: bool = True) -> np.ndarray:
+        """μ(s) (numpy) for one observation, of the action space's shape, or for each row of a
+        batch ``[n, *obs_shape]``. The policy is deterministic; the training loop adds the
+        exploration noise."""
+        act = self.pi.act_numpy(obs)
+        return act.reshape(self.act_shape) if act.ndim == 1 else act.reshape(len(act), *self.act_shape)

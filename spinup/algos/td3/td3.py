@@ -14,7 +14,9 @@ from spinup.algos.td3 import core
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.validation import ActorCritic, EnvFn, check_arguments
+from spinup.utils.devices import resolve_device
+from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
+from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 
 
 def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
@@ -24,7 +26,8 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         update_every: int = 50, act_noise: float = 0.1, target_noise: float = 0.2,
         noise_clip: float = 0.5, policy_delay: int = 2, num_test_episodes: int = 10,
         max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
-        save_buffer: bool = False, resume: str | None = None):
+        save_buffer: bool = False, resume: str | None = None, num_envs: int = 1,
+        vectorization: Vectorization = "sync", device: Device = "cpu"):
     """Twin Delayed Deep Deterministic Policy Gradient (TD3).
 
     TD3 is DDPG with three changes against overestimated Q-values: two Q-functions whose
@@ -68,7 +71,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         q_lr (float): Learning rate of the Q-function's Adam optimizer. Default 1e-3.
         batch_size (int): Transitions per gradient step. Default 100.
         start_steps (int): For this many first steps, actions are drawn uniformly at random
-            (``env.action_space.sample()``) for better exploration; the policy (plus noise)
+            (``envs.single_action_space.sample()``) for better exploration; the policy (plus noise)
             acts afterwards. Default 10000.
         update_after (int): Environment steps collected before the first gradient step, so
             that the buffer holds enough data. Default 1000.
@@ -100,6 +103,15 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             so its results differ from an uninterrupted run's.
         resume (str): The folder of a stopped run of this algorithm to continue after its last
             completed epoch (it holds ``resume.pt``); output continues in that folder.
+        num_envs (int): Copies of the environment stepped together (each step of the loop is
+            ``num_envs`` environment steps; every step count above counts them all, and the
+            gradient steps per environment step stay the same). ``steps_per_epoch`` must be a
+            multiple of it. Default 1.
+        vectorization (str): How the copies run: ``'sync'`` (one after the other, in this
+            process; default), ``'async'`` (a subprocess each) or ``'envpool'`` (EnvPool, where
+            installed). See :mod:`spinup.utils.vector_envs`.
+        device (str): Where the networks, optimizers and replay buffer live: ``'cpu'``
+            (default; fastest for these small networks), ``'cuda'``, ``'mps'`` or ``'auto'``.
 
     Logged columns (``progress.txt``): Epoch, AverageEpRet, StdEpRet, MaxEpRet, MinEpRet,
     AverageTestEpRet, StdTestEpRet, MaxTestEpRet, MinTestEpRet, EpLen, TestEpLen,
@@ -127,27 +139,28 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
 
-    # Instantiate the environment, and a separate one for test episodes
-    env, test_env = env_fn(), env_fn()
-    core.check_box_actions(env.action_space, "TD3")
-    env.action_space.seed(seed)
+    # Instantiate num_envs copies of the environment, and a separate one for test episodes
+    device = resolve_device(device)
+    envs, test_env = make_vector_env(env_fn, num_envs, vectorization, max_ep_len), env_fn()
+    core.check_box_actions(envs.single_action_space, "TD3")
+    envs.single_action_space.seed(seed)
     test_env.action_space.seed(seed + 10000)
     test_env.reset(seed=seed + 10000)
 
     # Create the actor-critic module and its target networks (updated only by polyak averaging)
-    ac = actor_critic(env.observation_space, env.action_space, **ac_kwargs)
+    ac = actor_critic(envs.single_observation_space, envs.single_action_space, **ac_kwargs).to(device)
     ac_targ = deepcopy(ac)
     ac_targ.requires_grad_(False)
-    act_low, act_high = env.action_space.low, env.action_space.high
+    act_low, act_high = envs.single_action_space.low, envs.single_action_space.high
     act_noise_std = act_noise * (act_high - act_low) / 2
-    act_low_t, act_high_t = torch.as_tensor(act_low), torch.as_tensor(act_high)
+    act_low_t, act_high_t = torch.as_tensor(act_low, device=device), torch.as_tensor(act_high, device=device)
 
     # Count variables
     var_counts = tuple(sum(p.numel() for p in m.parameters()) for m in (ac.pi, ac.q))
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    replay_buffer = ReplayBuffer(env.observation_space.shape, env.action_space.shape, replay_size)
+    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size)
 
     # Set up function for computing TD3 Q-losses
     def compute_loss_q(data):
@@ -158,7 +171,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             target = core.td3_target(rew, next_obs, terminated, ac_targ.pi, ac_targ.q, gamma,
                                      target_noise, noise_clip, act_low_t, act_high_t)
         loss_q = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
-        return loss_q, dict(Q1Vals=q1.detach().numpy(), Q2Vals=q2.detach().numpy())
+        return loss_q, dict(Q1Vals=q1.detach().cpu().numpy(), Q2Vals=q2.detach().cpu().numpy())
 
     # Set up function for computing TD3 pi loss (it uses Q1 only)
     def compute_loss_pi(data):
@@ -195,61 +208,66 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             polyak_update(ac, ac_targ, polyak)
 
     def get_action(obs, noise_std):
-        act = ac.act(torch.as_tensor(obs, dtype=torch.float32))
+        act = ac.act(torch.as_tensor(obs, dtype=torch.float32, device=device))
         act += noise_std * rng.standard_normal(act.shape)
         return np.clip(act, act_low, act_high)
 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
-    obs, _ = env.reset(seed=seed)
+    obs, _ = envs.reset(seed=seed)  # copy i is seeded with seed + i
+    ep_ret, ep_len = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64)
 
-    # Continue a stopped run (the episode in progress included), or start a new one
-    checkpoint = ResumeCheckpoint(logger, "td3", env, dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer,
+    # Continue a stopped run (the episodes in progress included), or start a new one
+    checkpoint = ResumeCheckpoint(logger, "td3", envs, dict(ac=ac, ac_targ=ac_targ, pi_optimizer=pi_optimizer,
                                   q_optimizer=q_optimizer), test_env=test_env, rng=rng,
                                   replay_buffer=replay_buffer, save_buffer=save_buffer)
-    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, 0.0, 0))
+    start_epoch, start_time, (obs, ep_ret, ep_len) = checkpoint.resume_or_start(resume, (obs, ep_ret, ep_len))
     if replay_buffer.size == 0:  # resumed without the buffer: refill it before updating again
         update_after += start_epoch * steps_per_epoch
 
-    # Main loop: collect experience in env and update/log each epoch
-    for t in range(start_epoch * steps_per_epoch, total_steps):
+    # Main loop: collect experience in env and update/log each epoch. Each pass steps every
+    # copy once; t counts environment steps over all copies.
+    for t in range(start_epoch * steps_per_epoch, total_steps, num_envs):
         # Until start_steps have elapsed, pick actions uniformly at random (for exploration);
         # afterwards, use the learned policy plus Gaussian noise
         if t >= start_steps:
             act = get_action(obs, act_noise_std)
         else:
-            act = env.action_space.sample()
+            act = random_actions(envs)
 
-        # Step the env
-        next_obs, rew, terminated, truncated, _ = env.step(act)
+        # Step the env copies
+        next_obs, rew, terminated, truncated, info = envs.step(act)
         ep_ret += rew
         ep_len += 1
 
         # Store experience to replay buffer. Only a real termination is stored as "done": a
-        # time limit (truncated, or max_ep_len) still bootstraps from next_obs
-        replay_buffer.store(obs, act, rew, next_obs, terminated)
+        # time limit (truncated, or max_ep_len) still bootstraps from next_obs. A copy whose
+        # episode ended was already reset: its real next_obs is the final one, from info
+        done = terminated | truncated
+        replay_buffer.store_batch(obs, act, rew, final_observations(next_obs, info, done), terminated)
 
         # Super critical, easy to overlook step: make sure to update most recent observation!
         obs = next_obs
 
-        # End of trajectory handling
-        if terminated or truncated or ep_len == max_ep_len:
-            logger.store(EpRet=ep_ret, EpLen=ep_len)
-            obs, _ = env.reset()
-            ep_ret, ep_len = 0.0, 0
+        # End of trajectory handling (the copies that ended have been reset by envs.step)
+        for i in np.flatnonzero(done):
+            logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
+            ep_ret[i], ep_len[i] = 0.0, 0
 
-        # Update handling: update_every gradient steps every update_every env steps
-        if t >= update_after and t % update_every == 0:
-            for j in range(update_every):
-                update(data=replay_buffer.sample_batch(batch_size, rng), timer=j)
+        # Update handling: update_every gradient steps every update_every env steps (counting
+        # each of the num_envs steps just taken, so the schedule does not depend on num_envs)
+        for step in range(t, t + num_envs):
+            if step >= update_after and step % update_every == 0:
+                for j in range(update_every):
+                    update(data=replay_buffer.sample_batch(batch_size, rng), timer=j)
 
         # End of epoch handling
-        if (t + 1) % steps_per_epoch == 0:
-            epoch = (t + 1) // steps_per_epoch
+        if (t + num_envs) % steps_per_epoch == 0:
+            epoch = (t + num_envs) // steps_per_epoch
 
             # Save model
             if (epoch % save_freq == 0) or (epoch == epochs):
-                logger.save_state({"env": env}, epoch)
+                logger.save_state({"env": test_env}, epoch)
 
             # Test the performance of the deterministic version of the agent
             run_test_episodes(test_env, ac.act, num_test_episodes, max_ep_len, logger)
@@ -260,7 +278,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
             logger.log_tabular("TestEpRet", with_min_and_max=True)
             logger.log_tabular("EpLen", average_only=True)
             logger.log_tabular("TestEpLen", average_only=True)
-            logger.log_tabular("TotalEnvInteracts", t + 1)
+            logger.log_tabular("TotalEnvInteracts", t + num_envs)
             logger.log_tabular("Q1Vals", with_min_and_max=True)
             logger.log_tabular("Q2Vals", with_min_and_max=True)
             logger.log_tabular("LossPi", average_only=True)
