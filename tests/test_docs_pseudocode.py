@@ -195,7 +195,7 @@ def test_the_checks_catch_what_is_wrong():
         resolve("spinup.algos.offpolicy.no_such_function")
     autodoc = _autodoc_targets()
     assert is_documented("spinup.algos.offpolicy.ReplayBuffer.sample_batch", autodoc)
-    assert not is_documented("spinup.algos.offpolicy.ReplayBuffer.store", autodoc)  # no docstring
+    assert not is_documented("spinup.algos.offpolicy.ReplayBuffer.state_dict", autodoc)  # no docstring
     assert not is_documented("spinup.algos.offpolicy.frozen", autodoc)
     titled = "core.td3_target <spinup.algos.td3.core.td3_target>"
     assert _role_target(titled) == "spinup.algos.td3.core.td3_target"
