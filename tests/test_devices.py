@@ -45,13 +45,6 @@ TINY = {
 HAS_CUDA = torch.cuda.is_available()
 HAS_MPS = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
 
-# Bugs this file found, marked until they are fixed (see the report of issue 16).
-BUFFER_NOT_ON_DEVICE = pytest.mark.xfail(
-    strict=True,
-    reason="td3.py, sac.py and dqn.py build their ReplayBuffer without device=, so on a "
-    "GPU the sampled batches stay on the CPU while the networks are on the GPU",
-)
-
 
 def train(algo, out, device="cpu", num_envs=2, **kwargs):
     """One tiny epoch of ``algo`` with ``num_envs`` copies on ``device``, written into ``out``."""
@@ -202,9 +195,9 @@ def test_replay_buffer_state_dict_round_trip_on_cpu():
     "algo",
     [
         "ddpg",
-        pytest.param("td3", marks=BUFFER_NOT_ON_DEVICE),
-        pytest.param("sac", marks=BUFFER_NOT_ON_DEVICE),
-        pytest.param("dqn", marks=BUFFER_NOT_ON_DEVICE),
+        "td3",
+        "sac",
+        "dqn",
     ],
 )
 def test_replay_buffer_is_made_on_the_algorithms_device(algo, tmp_path, monkeypatch):
@@ -234,9 +227,9 @@ def test_replay_buffer_is_made_on_the_algorithms_device(algo, tmp_path, monkeypa
         "trpo",
         "ppo",
         "ddpg",
-        pytest.param("td3", marks=BUFFER_NOT_ON_DEVICE),
-        pytest.param("sac", marks=BUFFER_NOT_ON_DEVICE),
-        pytest.param("dqn", marks=BUFFER_NOT_ON_DEVICE),
+        "td3",
+        "sac",
+        "dqn",
     ],
 )
 def test_every_algorithm_trains_an_epoch_on_cuda(algo, tmp_path):

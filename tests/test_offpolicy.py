@@ -63,12 +63,16 @@ def test_actor_numpy_acting_matches_torch():
     obs = np.random.default_rng(0).standard_normal(3).astype(np.float32)
     with torch.no_grad():
         expected = actor(torch.as_tensor(obs).reshape(1, 3))[0].numpy()
-    np.testing.assert_allclose(actor.act_one(obs), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(actor.act_numpy(obs), expected, rtol=1e-5, atol=1e-6)
     copy = deepcopy(actor)  # its own weights, not views of the original's
     with torch.no_grad():
         copy.pi[0].weight.add_(1.0)
-    np.testing.assert_allclose(actor.act_one(obs), expected, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(copy.act_one(obs), expected)
+    np.testing.assert_allclose(actor.act_numpy(obs), expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(copy.act_numpy(obs), expected)
+    batch = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)  # one row per env copy
+    with torch.no_grad():
+        expected = actor(torch.as_tensor(batch)).numpy()
+    np.testing.assert_allclose(actor.act_numpy(torch.as_tensor(batch)), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_frozen_blocks_gradients_of_the_module_only():

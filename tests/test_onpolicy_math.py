@@ -9,6 +9,7 @@ import torch
 
 from spinup.algos.onpolicy import GAEBuffer, discount_cumsum, gae_advantages, rewards_to_go
 from spinup.algos.ppo.core import approx_kl, clip_fraction, ppo_clip_objective
+from spinup.utils.errors import UserError
 
 
 def test_discount_cumsum():
@@ -63,9 +64,29 @@ def test_buffer_segments_and_normalisation():
     for r, v in [(1.0, 0.5), (1.0, 0.4)]:
         buf.store(np.zeros(2), 1, r, v, -0.7)
     buf.finish_path(0.0)  # terminated: no bootstrap
-    np.testing.assert_allclose(buf.ret, [2.062, 1.18, 1.9, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(buf.ret[0], [2.062, 1.18, 1.9, 1.0], rtol=1e-6)  # the one copy's row
     data = buf.get()
     assert set(data) == {"obs", "act", "ret", "adv", "logp", "v"}
     assert data["adv"].mean().item() == pytest.approx(0.0, abs=1e-6)
     assert data["adv"].std(unbiased=False).item() == pytest.approx(1.0, abs=1e-4)
     assert buf.ptr == 0
+
+
+def test_buffer_keeps_each_copys_segments_apart():
+    """Two copies stepped together: each copy's segments are computed from its own steps only,
+    in the same numbers as one copy alone, and get() returns copy after copy."""
+    buf = GAEBuffer((2,), (), size=4, gamma=0.9, lam=0.5, num_envs=2)
+    buf.store(np.zeros((2, 2)), [0, 0], [1.0, 1.0], [0.5, 0.5], [-0.7, -0.7])
+    buf.finish_path(0.0, copy=1)  # copy 1 terminated after one step
+    buf.store(np.zeros((2, 2)), [0, 0], [1.0, 2.0], [0.4, 0.3], [-0.7, -0.7])
+    buf.finish_path(0.2, copy=0)  # epoch end: both cut off
+    buf.finish_path(0.1, copy=1)
+    np.testing.assert_allclose(buf.ret[0], [2.062, 1.18], rtol=1e-6)  # as the one-copy test above
+    np.testing.assert_allclose(buf.ret[1], [1.0, 2.09], rtol=1e-6)  # 1; then 2 + 0.9 * 0.1
+    data = buf.get()
+    np.testing.assert_allclose(data["ret"].numpy(), [2.062, 1.18, 1.0, 2.09], rtol=1e-6)
+
+
+def test_buffer_refuses_an_epoch_the_copies_cannot_share():
+    with pytest.raises(UserError, match="num_envs=3"):
+        GAEBuffer((2,), (), size=4, num_envs=3)

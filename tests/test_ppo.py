@@ -29,6 +29,12 @@ def test_ppo_learns_cartpole(tmp_path):
     check(CASES["ppo_cartpole"], tmp_path)
 
 
+@pytest.mark.slow
+def test_ppo_learns_cartpole_with_4_envs(tmp_path):
+    # Four copies of the environment, the same 4000 steps per epoch; calibrated like the others.
+    check(CASES["ppo_cartpole_4envs"], tmp_path)
+
+
 def test_outputs_and_columns(tmp_path):
     out, progress = run(tmp_path, lambda: gym.make("CartPole-v1"), seed=1, steps_per_epoch=300,
                          epochs=2, train_pi_iters=2, train_v_iters=2, save_freq=1)
@@ -54,6 +60,17 @@ def test_box_actions_and_2d_observations(tmp_path):
     assert len(progress) == 2
     # Pendulum never terminates: every episode is truncated at 200 steps.
     assert progress["EpLen"].iloc[0] == 200
+
+
+def test_several_copies_carry_their_episodes_over_to_the_next_epoch(tmp_path):
+    # Two copies of Pendulum (200-step episodes) with 100 steps each per epoch: no episode ends in
+    # epoch 0, and both end in epoch 1 after 200 steps, played across the epoch boundary. (One
+    # copy would start new episodes at every epoch, as the original did, and never finish one.)
+    _, progress = run(tmp_path, lambda: gym.make("Pendulum-v1"), steps_per_epoch=200, epochs=2, num_envs=2,
+                      train_pi_iters=1, train_v_iters=1, ac_kwargs=dict(hidden_sizes=(8,)))
+    assert np.isnan(progress["EpLen"].iloc[0])
+    assert progress["EpLen"].iloc[1] == 200
+    assert list(progress["TotalEnvInteracts"]) == [200, 400]
 
 
 def test_same_seed_same_run(tmp_path):
@@ -90,9 +107,9 @@ def test_termination_on_last_step_of_epoch_is_not_bootstrapped(tmp_path):
     seen = []
     original = onpolicy.GAEBuffer.finish_path
 
-    def spy(self, last_val=0.0):
+    def spy(self, last_val=0.0, copy=0):
         seen.append(last_val)
-        original(self, last_val)
+        original(self, last_val, copy)
 
     onpolicy.GAEBuffer.finish_path = spy
     try:

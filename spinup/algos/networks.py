@@ -187,7 +187,7 @@ class MLPDeterministicActor(nn.Module):
         one = tuple(obs.shape) == self.obs_shape
         if not self.numpy_pi.supported:
             with torch.inference_mode():
-                obs = obs.to(self.act_center.device)  # e.g. a CPU observation of a test episode
+                obs = torch.as_tensor(obs, dtype=torch.float32).to(self.act_center.device)  # e.g. a test episode's
                 out = self(obs.unsqueeze(0) if one else obs).cpu().numpy()
             return out[0] if one else out
         x = flat_float32(obs) if one else flat_float32(obs, batch=len(obs))

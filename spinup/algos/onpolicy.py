@@ -229,20 +229,23 @@ class GAEBuffer:
 
 
 def warn_if_no_episode_finished(logger, finished_episodes: int, local_steps_per_epoch: int,
-                                already_warned: bool) -> bool:
+                                already_warned: bool, num_envs: int = 1) -> bool:
     """Warn (once per run) when a process's share of an epoch ended no episode; returns whether
     the warning has been given.
 
-    With ``N`` processes each one collects ``steps_per_epoch / N`` steps; if that is shorter than
-    an episode, the episode statistics are NaN for that process (and for the epoch, if it holds
-    for all). Training is still correct: the cut-off segments are bootstrapped.
+    With ``P`` processes and ``N`` environment copies each copy takes
+    ``steps_per_epoch / (P * N)`` steps per epoch; if that is shorter than an episode, the
+    episode statistics are NaN for that process (and for the epoch, if it holds for all).
+    Training is still correct: the cut-off segments are bootstrapped (and with several copies,
+    the episodes go on in the next epoch).
     """
-    if finished_episodes > 0 or already_warned or num_procs() == 1:
+    if finished_episodes > 0 or already_warned or (num_procs() == 1 and num_envs == 1):
         return already_warned
+    per_copy = local_steps_per_epoch // num_envs
     logger.log(
-        f"Warning: no episode finished within a process's share of the epoch "
-        f"({local_steps_per_epoch} steps = steps_per_epoch / {num_procs()} processes), so its "
-        "episode returns are missing from the statistics (NaN if no process finished one). Each "
-        "process cut its episodes off and bootstrapped them, which is correct but gives noisier "
-        "advantages. Use fewer processes or a larger steps_per_epoch to see full episodes.", "yellow")
+        f"Warning: no episode finished within an epoch's {per_copy} steps per environment copy "
+        f"(steps_per_epoch / ({num_procs()} processes x {num_envs} copies)), so this epoch's episode "
+        "returns are missing from the statistics (NaN if no process finished one). Cut-off segments are "
+        "bootstrapped, which is correct but gives noisier advantages. Use a larger steps_per_epoch (or "
+        "fewer copies or processes) to see returns in every epoch.", "yellow")
     return True

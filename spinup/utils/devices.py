@@ -28,8 +28,8 @@ def _mps_available() -> bool:
 def device_problem(name: str) -> str | None:
     """Why ``name`` cannot be used on this machine (a sentence), or None if it can."""
     if name == "cuda" and not torch.cuda.is_available():
-        built = "a build without CUDA" if torch.version.cuda is None else f"CUDA {torch.version.cuda}, but no GPU is visible"
-        return (f"this machine has no CUDA device that PyTorch can use (torch {torch.__version__}: {built}). "
+        built = "this PyTorch is a build without CUDA" if torch.version.cuda is None else "no GPU is visible"
+        return (f"this machine has no CUDA device that PyTorch can use ({built}). "
                 "Use --device cpu, or --device auto to take a GPU only where there is one")
     if name == "mps" and not _mps_available():
         return "MPS (Apple GPUs) is not available on this machine. Use --device cpu or --device auto"

@@ -139,7 +139,7 @@ RANGES: dict[str, Range] = {
 
 # Arguments whose type hint says all there is to check (ac_kwargs is checked by check_ac_kwargs).
 TYPE_ONLY = frozenset({"env_fn", "actor_critic", "ac_kwargs", "logger_kwargs", "resume", "save_buffer",
-                       "double", "algo", "target_entropy"})
+                       "double", "algo", "target_entropy", "vectorization", "device"})
 
 # Rules between two arguments: (argument, other, holds(value, other_value), what is expected).
 CROSS_RULES: list[tuple[str, str, Callable[[Any, Any], bool], str]] = [

@@ -12,9 +12,9 @@ import torch
 from spinup.algos.ddpg import core
 from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
+from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.devices import resolve_device
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
 from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 

@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from spinup.algos.dqn import core
 from spinup.algos.offpolicy import ReplayBuffer, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
+from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.devices import resolve_device
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
 from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 
@@ -155,7 +155,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_net.parameters()))
 
     # Experience buffer (actions are stored as indices 0..n-1)
-    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, (), replay_size)
+    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, (), replay_size, device)
 
     # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
     def compute_loss_q(data):

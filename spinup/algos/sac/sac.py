@@ -15,9 +15,9 @@ import torch
 from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
 from spinup.algos.sac import core
 from spinup.utils.checkpoint import ResumeCheckpoint
+from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.devices import resolve_device
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
 from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 
@@ -173,7 +173,8 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     # Experience buffer (a discrete action is stored as its index 0..n-1)
     discrete = isinstance(envs.single_action_space, gym.spaces.Discrete)
     act_start = int(envs.single_action_space.start) if discrete else 0
-    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size)
+    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size,
+                                 device)
 
     # The entropy coefficient: fixed, or learned (as log α) toward the target entropy
     learn_alpha = core.check_alpha(alpha)

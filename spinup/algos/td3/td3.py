@@ -12,9 +12,9 @@ import torch
 from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
 from spinup.algos.td3 import core
 from spinup.utils.checkpoint import ResumeCheckpoint
+from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
-from spinup.utils.devices import resolve_device
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
 from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
 
@@ -160,7 +160,8 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size)
+    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size,
+                                 device)
 
     # Set up function for computing TD3 Q-losses
     def compute_loss_q(data):

@@ -11,10 +11,10 @@ from torch.optim import Adam
 from spinup.algos.onpolicy import warn_if_no_episode_finished
 from spinup.algos.vpg import core
 from spinup.utils.checkpoint import ResumeCheckpoint
+from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import num_procs, proc_id
-from spinup.utils.devices import resolve_device
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
 from spinup.utils.vector_envs import final_observations, make_vector_env
 
@@ -179,16 +179,27 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         logger.store(LossPi=pi_l_old, LossV=v_l_old, KL=kl, Entropy=ent,
                      DeltaLossPi=loss_pi.item() - pi_l_old, DeltaLossV=loss_v.item() - v_l_old)
 
-    # Continue a stopped run, or start a new one
+    # Prepare for interaction with the environment. Several copies carry their episodes over from
+    # one epoch to the next (a copy's share of an epoch is often shorter than an episode); one
+    # copy starts new episodes at every epoch, as the original did, so its runs are unchanged
+    carry_over = num_envs > 1
+    obs, _ = envs.reset(seed=seed)  # copy i is seeded with seed + i
+    ep_ret, ep_len = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64)
+
+    # Continue a stopped run (with several copies, their episodes in progress too), or start a new one
     checkpoint = ResumeCheckpoint(logger, "vpg", envs, dict(ac=ac, pi_optimizer=pi_optimizer, vf_optimizer=vf_optimizer))
-    start_epoch, start_time, _ = checkpoint.resume_or_start(resume)
+    start_epoch, start_time, episode = checkpoint.resume_or_start(resume, (obs, ep_ret, ep_len) if carry_over else None)
+    if carry_over:
+        obs, ep_ret, ep_len = episode
     warned_short_share = False
 
     # Main loop: collect experience in env and update/log each epoch
     steps_per_copy = local_steps_per_epoch // num_envs
     for epoch in range(start_epoch, epochs):
-        obs, _ = envs.reset(seed=seed if epoch == 0 else None)  # copy i is seeded with seed + i
-        ep_ret, ep_len, finished_episodes = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), 0
+        if not carry_over:
+            obs, _ = envs.reset(seed=seed if epoch == 0 else None)
+            ep_ret, ep_len = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64)
+        finished_episodes = 0
         for t in range(steps_per_copy):  # each pass steps every copy once
             act, v, logp = ac.step(torch.as_tensor(obs, dtype=torch.float32, device=device))
 
@@ -218,7 +229,7 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                         ep_ret[i], ep_len[i] = 0.0, 0
 
         warned_short_share = warn_if_no_episode_finished(logger, finished_episodes, local_steps_per_epoch,
-                                                         warned_short_share)
+                                                         warned_short_share, num_envs)
 
         # Update the policy and the value function on this epoch's experience
         logger.store(VVals=buf.val.reshape(-1))
@@ -244,6 +255,6 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
         logger.dump_tabular()
 
         # Everything needed to continue from here, written after the epoch's row
-        checkpoint.save(epoch + 1, start_time)
+        checkpoint.save(epoch + 1, start_time, (obs, ep_ret, ep_len) if carry_over else None)
 
     return ac
