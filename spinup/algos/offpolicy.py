@@ -54,18 +54,19 @@ class ReplayBuffer:
         dimension ``n``)."""
         n = len(rew)
         if n == 1:
-            idx = self.ptr
+            idx = slice(self.ptr, self.ptr + 1)
         else:
             idx = (self.ptr + np.arange(n)) % self.max_size
         values = (obs, act, rew, next_obs, terminated)
         if self.on_cpu:
             for key, value in zip(self.KEYS, values):
-                getattr(self, key)[idx] = value[0] if n == 1 else value
+                getattr(self, key)[idx] = value
         else:
-            idx = torch.as_tensor(idx, device=self.device)
+            if n > 1:
+                idx = torch.as_tensor(idx, device=self.device)
             for key, value in zip(self.KEYS, values):
                 tensor = self.tensors[key]
-                tensor[idx] = torch.as_tensor(value[0] if n == 1 else value, dtype=tensor.dtype).to(self.device)
+                tensor[idx] = torch.as_tensor(value, dtype=tensor.dtype).to(self.device)
         self.ptr = (self.ptr + n) % self.max_size
         self.size = min(self.size + n, self.max_size)
 

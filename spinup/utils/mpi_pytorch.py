@@ -34,7 +34,7 @@ def mpi_avg_grads(module: torch.nn.Module) -> None:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     if not grads:
         return
-    avg = mpi_avg(flat_params(grads).numpy()).astype(np.float32)
+    avg = mpi_avg(flat_params(grads).cpu().numpy()).astype(np.float32)  # via the host on a GPU
     set_flat_params(grads, torch.from_numpy(avg))
 
 
@@ -44,7 +44,7 @@ def sync_params(module: torch.nn.Module) -> None:
     if num_procs() == 1:
         return
     params = list(module.parameters())
-    flat = np.ascontiguousarray(flat_params(params).numpy(), dtype=np.float32)
+    flat = np.ascontiguousarray(flat_params(params).cpu().numpy(), dtype=np.float32)
     broadcast(flat)
     set_flat_params(params, torch.from_numpy(flat))
 
@@ -53,4 +53,4 @@ def mpi_avg_tensor(x: torch.Tensor) -> torch.Tensor:
     """``x`` averaged over all processes (``x`` itself in a single process), e.g. a flat gradient."""
     if num_procs() == 1:
         return x
-    return torch.as_tensor(mpi_avg(x.detach().numpy()), dtype=x.dtype)
+    return torch.as_tensor(mpi_avg(x.detach().cpu().numpy()), dtype=x.dtype, device=x.device)

@@ -181,7 +181,7 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     if learn_alpha:
         if target_entropy is None:
             target_entropy = core.default_target_entropy(envs.single_action_space)
-        entropy_coef = core.EntropyCoefficient(init=1.0)
+        entropy_coef = core.EntropyCoefficient(init=1.0).to(device)
         alpha_optimizer = FusedAdam(entropy_coef.parameters(), lr=lr)
 
     def current_alpha():

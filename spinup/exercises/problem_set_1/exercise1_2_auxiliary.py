@@ -32,12 +32,15 @@ class ExerciseActorCritic(nn.Module):
 
     @torch.inference_mode()
     def step(self, obs: torch.Tensor):
-        """Sample an action at one observation: returns numpy ``(a, v, logp_a)``."""
-        act, logp = self.pi.sample(obs.unsqueeze(0))
-        return act[0].numpy(), self.v(obs).item(), logp.item()
+        """Sample an action at each observation of a batch ``[n, obs_dim]`` (one per environment
+        copy): returns numpy ``(a, v, logp_a)``, each with a leading dimension ``n``."""
+        act, logp = self.pi.sample(obs)
+        return act.numpy(), self.v(obs).numpy(), logp.numpy()
 
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False) -> np.ndarray:
-        if deterministic:
-            return self.pi.mu_net(obs).numpy()
-        return self.pi.sample(obs.unsqueeze(0))[0][0].numpy()
+        """An action for one observation ``[obs_dim]``, or one per row of a batch."""
+        one = obs.dim() == 1
+        batch = obs.unsqueeze(0) if one else obs
+        act = self.pi.mu_net(batch) if deterministic else self.pi.sample(batch)[0]
+        return act[0].numpy() if one else act.numpy()

@@ -70,8 +70,10 @@ class BuggedActorCritic(nn.Module):
 
     @torch.no_grad()
     def act(self, obs, deterministic=True):
-        obs = torch.as_tensor(obs, dtype=torch.float32).reshape(1, self.obs_dim)
-        return self.pi(obs).numpy().reshape(self.act_shape)
+        """μ(s) for one flat observation, or for each row of a batch (one per environment copy)."""
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        act = self.pi(obs.reshape(-1, self.obs_dim)).numpy()
+        return act.reshape(self.act_shape) if obs.dim() == 1 else act.reshape(len(act), *self.act_shape)
 
 
 def ddpg_with(bugged: bool, **kwargs):
