@@ -8,5 +8,9 @@
 * :mod:`spinup.benchmarks.summary`: where results go, the table's numbers, the compact CSV,
   plots, the record of machine, versions and commit;
 * :mod:`spinup.benchmarks.onpolicy_throughput`, :mod:`spinup.benchmarks.offpolicy_throughput`:
-  training speed next to Stable-Baselines3 (``python -m spinup.benchmarks.onpolicy_throughput``).
+  training speed next to Stable-Baselines3 (``python -m spinup.benchmarks.onpolicy_throughput``);
+* :mod:`spinup.benchmarks.vector_throughput`: training speed with ``num_envs`` copies of the
+  environment (PPO at 1 to 16, SAC and DQN at 1 and 4) next to Stable-Baselines3 at the same
+  number of copies;
+* :mod:`spinup.benchmarks.speed_devices`: what each device of :mod:`spinup.utils.speed` saves.
 """
