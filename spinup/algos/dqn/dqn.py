@@ -49,9 +49,10 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
 
             - ``q_net(obs)``: maps observations, of shape ``[batch, *obs_shape]``, to the
               Q-values of every action, ``[batch, n_actions]``.
-            - ``act(obs)``: for one observation (a tensor of the observation space's shape),
-              without gradients, the greedy action, an int of the Discrete space (its ``start``
-              included); DQN adds the ε-greedy exploration.
+            - ``act(obs)``: for a batch of observations ``[num_envs, *obs_shape]`` (one per
+              environment copy), without gradients, the greedy actions as int64 ``[num_envs]``
+              (the Discrete space's ``start`` included); for one observation, an int. DQN adds
+              the ε-greedy exploration.
 
             Default ``core.MLPQNetwork``.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.

@@ -62,10 +62,11 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
               ``q(obs, act)`` returns ``(q1, q2)``, each ``[batch]``. For a Discrete action
               space ``act`` holds action indices, ``[batch]``, and ``q(obs)`` returns every
               action's values, ``(q1, q2)``, each ``[batch, n_actions]``.
-            - ``act(obs, deterministic=False)``: for one observation (a tensor of the
-              observation space's shape), without gradients, an action: a NumPy array of the
-              action space's shape, or an int of the Discrete space (its ``start`` included).
-              The test episodes ask for ``deterministic=True`` (e.g. the mean action).
+            - ``act(obs, deterministic=False)``: for a batch of observations
+              ``[num_envs, *obs_shape]`` (one per environment copy), without gradients, one
+              action per row as NumPy (``[num_envs, *act_shape]``, or int64 ``[num_envs]`` of
+              the Discrete space, its ``start`` included); for one observation (as the test
+              episodes pass, with ``deterministic=True``: e.g. the mean action), one action.
 
             Default :class:`spinup.algos.sac.core.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.

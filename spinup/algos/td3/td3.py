@@ -51,9 +51,10 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
               within the action space's bounds, ``[batch, act_dim]``.
             - ``q``: a module holding both Q-functions; ``q(obs, act)`` returns ``(q1, q2)``,
               each ``[batch]``, and ``q.q1(obs, act)`` Q1 alone, ``[batch]``.
-            - ``act(obs)``: for one observation (a tensor of the observation space's shape),
-              without gradients, μ(s) as a NumPy array of the action space's shape; TD3 adds
-              the exploration noise.
+            - ``act(obs)``: for a batch of observations ``[num_envs, *obs_shape]`` (one per
+              environment copy), or one observation, without gradients, μ(s) as NumPy
+              (``[num_envs, *act_shape]``, or the action space's shape); TD3 adds the
+              exploration noise.
 
             Default :class:`spinup.algos.td3.core.MLPActorCritic`.
         ac_kwargs (dict): Keyword arguments for ``actor_critic``, e.g.

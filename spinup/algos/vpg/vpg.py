@@ -42,9 +42,10 @@ def vpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
               distribution (its ``entropy()`` is logged) and the log-probabilities of ``act``,
               ``[batch]``.
             - ``v``: a module; ``v(obs)`` returns value estimates, ``[batch]``.
-            - ``step(obs)``: for one observation (a tensor of the observation space's shape),
-              without gradients, NumPy ``(a, v, logp_a)``: an action ``env.step`` accepts,
-              V(s) and log π(a|s).
+            - ``step(obs)``: for a batch of observations ``[num_envs, *obs_shape]``, one per
+              environment copy (on ``device``), without gradients, NumPy ``(a, v, logp_a)``,
+              each with a leading dimension ``num_envs``: actions the vector environment
+              accepts, V(s) and log π(a|s).
 
             ``act(obs)`` (a NumPy action for one observation) is not used in training; it is
             what ``spinup.load_policy`` and ``test_policy`` call. Default:
