@@ -62,8 +62,8 @@ policy steps an update takes therefore differs between the two, and the whole-tr
 includes that difference. SAC's and DQN's first update may fall one ``env.step`` call apart (SB3
 checks ``learning_starts`` after a call, spinup at each step); the number of gradient steps over
 the run is the same. spinup's PPO with one copy starts fresh episodes at every epoch (as Spinning
-Up does); with several copies it carries them over to the next epoch, as SB3 always does. spinup saves a checkpoint (``resume.pt``) at each epoch
-end; SB3 saves nothing.
+Up does); with several copies it carries them over to the next epoch, as SB3 always does.
+spinup saves a checkpoint (``resume.pt``) at each epoch end; SB3 saves nothing.
 
 Results go to ``benchmarks/results/`` of the checkout (``--quick``: a temporary folder, unless
 ``--out``): ``vector_throughput.csv`` (one row per run), ``vector_throughput.md`` (the table,
