@@ -35,6 +35,8 @@ episodes and a run is reproducible.
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -139,66 +141,133 @@ def single_spaces(env) -> tuple:
 class EnvPoolVectorEnv(VectorEnv):
     """EnvPool's batched environment behind Gymnasium's vector API, with same-step autoreset.
 
-    EnvPool resets a copy on the step *after* its episode ended (it returns the first observation
-    of the next episode for whatever action it is given). To keep this module's convention, the
-    copies that ended are stepped once more at once, their reset observations returned, and their
-    real last observations put in ``info["final_obs"]``.
+    What EnvPool does by itself (envpool 1.2, measured): it resets a copy on the step *after* its
+    episode ended (that step ignores the action and returns the first observation, reward 0 and
+    both flags False); it reports a time limit reached on the step where the episode also
+    terminated as truncated only, not terminated; its rewards are float32 and its MuJoCo action
+    spaces float64. Here, instead:
 
-    Only environments EnvPool implements can be made (``EnvFactory`` ids such as
-    ``'HalfCheetah-v5'``, ``'CartPole-v1'``); ``env_kwargs`` are not passed on.
+    - the copies that ended are reset at once (``reset(env_ids)``, one call for all of them), their
+      first observations returned and their real last ones put in ``info["final_obs"]``;
+    - the time limit is counted here, from EnvPool's ``elapsed_step`` (EnvPool's own is set out of
+      reach), so ``terminated`` and ``truncated`` can both be True, as with ``TimeLimit``;
+    - rewards are float64, observations of the single observation space's dtype, and the single
+      spaces are those of ``gym.make(env_name)`` (EnvPool's are only checked to agree in shape,
+      and its action bounds to match).
+
+    The physics and the random streams are EnvPool's, not Gymnasium's: the same seed gives other
+    episodes than ``'sync'``, and rewards are computed in float32. No ``info`` from EnvPool is
+    passed on (only ``final_obs``). Copy ``i`` is seeded with ``seed + i``.
+
+    Only environments that both Gymnasium and EnvPool implement can be made (classic control,
+    Box2D, MuJoCo ``-v4``/``-v5``, toy text...: ``envpool.list_all_envs()``), by name, without
+    ``env_kwargs``.
     """
 
     def __init__(self, env_fn, num_envs: int, max_ep_len: int | None = None):
         try:
             import envpool
         except ImportError:
-            raise UserError("vectorization='envpool' needs EnvPool: pip install envpool (Linux only), "
-                            "or use vectorization 'sync' or 'async'.") from None
-        env_id = getattr(env_fn, "env_name", None)
-        if env_id is None:
-            raise UserError("vectorization='envpool' needs an environment given by name (--env NAME); "
-                            "a custom env_fn cannot be built by EnvPool. Use 'sync' or 'async'.")
-        self._make = envpool.make
-        self._env_id, self._max_ep_len, self.num_envs = env_id, max_ep_len, num_envs
-        self._pool = None
-        probe = self._new_pool(seed=0)
+            raise UserError("vectorization='envpool' needs EnvPool: pip install envpool (Linux "
+                            "only), or use vectorization 'sync' or 'async'.") from None
+        env_name = getattr(env_fn, "env_name", None)
+        if env_name is None:
+            raise UserError("vectorization='envpool' needs an environment given by name (--env "
+                            "NAME); a custom env_fn cannot be built by EnvPool. Use 'sync' or 'async'.")
+        if getattr(env_fn, "env_kwargs", None) or getattr(env_fn, "env_pkg", None) or ":" in env_name:
+            raise UserError(f"vectorization='envpool' builds EnvPool's own '{env_name}' and cannot "
+                            "pass it env_kwargs or a package's environment (EnvPool has its own "
+                            "parameters and implementations). Drop them, or use vectorization "
+                            "'sync' or 'async'.")
+        if env_name not in envpool.list_all_envs():
+            raise UserError(f"EnvPool has no '{env_name}' (envpool.list_all_envs() lists what it "
+                            "has: classic control, Box2D, MuJoCo -v4/-v5, ...). Use vectorization "
+                            "'sync' or 'async'.")
+        self._envpool, self._env_id, self.num_envs = envpool, env_name, num_envs
+        # One copy as 'sync' would build it: its spaces and spec (time limit included) are the run's
+        probe = EnvCopy(env_fn, max_ep_len)()
         self.single_observation_space = probe.observation_space
         self.single_action_space = probe.action_space
+        self.spec = probe.spec
+        probe.close()
+        self._limit = self.spec.max_episode_steps if self.spec is not None else None
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self.metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
-        self.spec = gym.spec(env_id) if env_id in gym.registry else None
-        self._pool = probe
+        self._check_spaces()
+        self._pool = None  # made by the first reset, with its seeds
 
-    def _new_pool(self, seed: int):
-        kwargs = dict(env_type="gymnasium", num_envs=self.num_envs, seed=seed)
-        if self._max_ep_len is not None:
-            kwargs["max_episode_steps"] = self._max_ep_len
-        try:
-            return self._make(self._env_id, **kwargs)
-        except Exception as e:
-            raise UserError(f"EnvPool cannot make '{self._env_id}' ({e}). Use vectorization 'sync' or 'async'.") from None
+    def _new_pool(self, seed):
+        if np.isscalar(seed):
+            seeds = [int(seed) + i for i in range(self.num_envs)]
+        else:
+            seeds = [int(s) for s in seed]
+        if len(seeds) != self.num_envs or not all(0 <= s < 2**31 for s in seeds):
+            raise UserError(f"EnvPool needs one seed per copy in [0, 2**31) (copy i gets seed + i); "
+                            f"got {seed!r} for {self.num_envs} copies.")
+        # EnvPool's own time limit never fires: the one of this run is counted in step()
+        pool = self._envpool.make(self._env_id, env_type="gymnasium", num_envs=self.num_envs,
+                                  seed=seeds, max_episode_steps=np.iinfo(np.int32).max)
+        # EnvPool builds its spaces (float32 Boxes from float64 bounds, which Gymnasium warns
+        # about) at its first reset; built here, quietly, once per pool
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pool.observation_space, pool.action_space  # noqa: B018
+        return pool
+
+    def _check_spaces(self) -> None:
+        """Refuse an EnvPool environment whose spaces differ from Gymnasium's in more than dtypes
+        and observation bounds (an Atari id, for example, is preprocessed by EnvPool)."""
+        def same(ours, theirs, bounds: bool) -> bool:
+            if isinstance(ours, gym.spaces.Box) and isinstance(theirs, gym.spaces.Box):
+                return ours.shape == theirs.shape and (not bounds or (
+                    np.allclose(ours.low, theirs.low) and np.allclose(ours.high, theirs.high)))
+            if isinstance(ours, gym.spaces.Discrete) and isinstance(theirs, gym.spaces.Discrete):
+                return ours.n == theirs.n and ours.start == theirs.start
+            return ours == theirs
+        with warnings.catch_warnings():  # see _new_pool
+            warnings.simplefilter("ignore")
+            spec = self._envpool.make_spec(self._env_id)  # builds no environment
+            obs_space, act_space = spec.gymnasium_observation_space, spec.gymnasium_action_space
+        if not (same(self.single_observation_space, obs_space, bounds=False)
+                and same(self.single_action_space, act_space, bounds=True)):
+            raise UserError(
+                f"EnvPool's '{self._env_id}' is not Gymnasium's: observations {obs_space} "
+                f"and actions {act_space} against {self.single_observation_space} and "
+                f"{self.single_action_space}. Use vectorization 'sync' or 'async'.")
 
     def reset(self, *, seed=None, options=None):
-        if seed is not None:  # EnvPool seeds its copies (seed + i) when the pool is made
-            self._pool = self._new_pool(int(seed))
-        obs, info = self._pool.reset()
-        return obs, {}
+        if options is not None:
+            raise UserError(f"vectorization='envpool' takes no reset options; got {options!r}.")
+        if seed is None and self._pool is None:  # unseeded, like a Gymnasium environment
+            seed = int(np.random.default_rng().integers(2**31 - self.num_envs))
+        if seed is not None:  # EnvPool seeds its copies when the pool is made
+            self.close_extras()
+            self._pool = self._new_pool(seed)
+        obs, _ = self._pool.reset()
+        return obs.astype(self.single_observation_space.dtype), {}
 
     def step(self, actions):
+        if self._pool is None:
+            raise UserError("Call reset() before step() on vectorization='envpool'.")
+        # In sync mode EnvPool returns row i for the i-th copy stepped (here: copy i)
         obs, rew, terminated, truncated, info = self._pool.step(np.asarray(actions))
+        obs = obs.astype(self.single_observation_space.dtype)  # a fresh array, changed below
+        if self._limit is not None:  # TimeLimit's rule: truncated whether or not also terminated
+            truncated = truncated | (info["elapsed_step"] >= self._limit)
         done = terminated | truncated
         infos: dict = {}
         if done.any():
-            ids = np.flatnonzero(done)
+            ended = np.flatnonzero(done)
             final = np.full(self.num_envs, None, dtype=object)
-            for i in ids:
+            for i in ended:
                 final[i] = obs[i].copy()
-            obs = obs.copy()
-            first_obs, *_ = self._pool.step(np.asarray(actions)[ids], ids)
-            obs[ids] = first_obs
-            infos = {"final_obs": final, "_final_obs": done.copy()}
+            first_obs, _ = self._pool.reset(ended.astype(np.int32))  # rows in the order of `ended`
+            obs[ended] = first_obs
+            infos = {"final_obs": final, "_final_obs": done}
         return obs, rew.astype(np.float64), terminated, truncated, infos
 
     def close_extras(self, **kwargs):
-        self._pool = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
