@@ -233,6 +233,12 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
         mean_of_last(2), 120.0, f"AverageEpRet, mean of the last 2 of 10 epochs of 4000 steps; {CARTPOLE}",
         {"policy objective sign flipped": negated("spinup.algos.ppo.core", "ppo_clip_objective")}),
     LearningCase(
+        "ppo_cartpole_4envs", "tests/test_ppo.py::test_ppo_learns_cartpole_with_4_envs",
+        train_algo("ppo", "CartPole-v1", "AverageEpRet", epochs=10, num_envs=4),
+        mean_of_last(2), 120.0,
+        f"AverageEpRet, mean of the last 2 of 10 epochs of 4000 steps (4 copies of 1000); {CARTPOLE}",
+        {"policy objective sign flipped": negated("spinup.algos.ppo.core", "ppo_clip_objective")}),
+    LearningCase(
         "vpg_cartpole", "tests/test_vpg.py::test_vpg_learns_cartpole",
         train_algo("vpg", "CartPole-v1", "AverageEpRet", epochs=12, steps_per_epoch=2000, pi_lr=1e-2),
         mean_of_last(2), 100.0, f"AverageEpRet, mean of the last 2 of 12 epochs of 2000 steps; {CARTPOLE}",
@@ -265,6 +271,14 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
         train_algo("sac", "Pendulum-v1", "AverageTestEpRet", ac_kwargs=dict(hidden_sizes=(64, 64)),
                    steps_per_epoch=1000, epochs=6, start_steps=1000, update_after=500, num_test_episodes=5),
         best_of_last(3), -400.0, f"AverageTestEpRet, best of the last 3 of 6 epochs of 1000 steps; {PENDULUM}",
+        {"reward sign flipped in the target": reward_sign_flipped("spinup.algos.sac.core", "sac_target")}),
+    LearningCase(
+        "sac_pendulum_4envs", "tests/test_sac.py::test_sac_learns_pendulum_with_4_envs",
+        train_algo("sac", "Pendulum-v1", "AverageTestEpRet", ac_kwargs=dict(hidden_sizes=(64, 64)),
+                   steps_per_epoch=1000, epochs=6, start_steps=1000, update_after=500, num_test_episodes=5,
+                   num_envs=4),
+        best_of_last(3), -400.0,
+        f"AverageTestEpRet, best of the last 3 of 6 epochs of 1000 steps (4 copies of 250); {PENDULUM}",
         {"reward sign flipped in the target": reward_sign_flipped("spinup.algos.sac.core", "sac_target")}),
     LearningCase(
         "sac_discrete_cartpole", "tests/test_sac.py::test_discrete_sac_learns_cartpole",

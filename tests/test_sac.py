@@ -102,6 +102,12 @@ def test_sac_learns_pendulum(tmp_path):
 
 
 @pytest.mark.slow
+def test_sac_learns_pendulum_with_4_envs(tmp_path):
+    # Four copies of the environment, the same gradient steps per environment step; calibrated.
+    check(CASES["sac_pendulum_4envs"], tmp_path)
+
+
+@pytest.mark.slow
 def test_discrete_sac_learns_cartpole(tmp_path):
     # Calibrated for seeds 0-9 at 1 and 2 threads: tests/learning_cases.py, tests/calibration/.
     check(CASES["sac_discrete_cartpole"], tmp_path)
