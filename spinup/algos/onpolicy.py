@@ -118,7 +118,7 @@ class MLPActorCritic(nn.Module):
         On the CPU this is computed in NumPy (:class:`~spinup.utils.speed.NumpyMLP`: the same
         maths, several times faster at these sizes); elsewhere, by the torch modules.
         """
-        if obs.device.type == "cpu" and self.numpy_pi.supported and self.numpy_v.supported:
+        if obs.is_cpu and self.numpy_pi.supported and self.numpy_v.supported:
             x = flat_float32(obs, batch=len(obs))
             out = self.numpy_pi(x)
             if self.gaussian:

@@ -12,7 +12,8 @@ What runs (``--quick`` keeps the shapes and shrinks the budgets):
 
 * PPO on HalfCheetah-v5 and CartPole-v1 with 1, 4, 8 and 16 copies: 5 epochs of 4000 steps
   (4000 is a multiple of every copy count, so each copy steps 4000 / num_envs times per epoch).
-* SAC on HalfCheetah-v5 and DQN on CartPole-v1 with 1 and 4 copies: 4500 and 12000 steps.
+* SAC on HalfCheetah-v5 and DQN on CartPole-v1 with 1 and 4 copies: 4800 and 12000 steps (whole
+  bursts of updates: SB3 rounds its budget up to a multiple of its training frequency).
 
 Each run is a fresh process (one torch thread unless ``--threads``; ``OMP_NUM_THREADS`` and
 ``MKL_NUM_THREADS`` set alike), spinup and SB3 in turns (spinup, SB3, spinup, SB3, ... for every
@@ -129,7 +130,7 @@ def total_steps(hyperparams: dict) -> int:
 
 
 PPO_FULL = dict(steps_per_epoch=4000, epochs=5)
-SAC_FULL = dict(steps_per_epoch=4500, epochs=1, start_steps=1000, update_after=1000, update_every=48,
+SAC_FULL = dict(steps_per_epoch=4800, epochs=1, start_steps=1000, update_after=1000, update_every=48,
                 num_test_episodes=0)
 DQN_FULL = dict(steps_per_epoch=12000, epochs=1, start_steps=1000, update_after=1000, update_every=4,
                 num_test_episodes=0)
