@@ -379,8 +379,9 @@ class SyncVectorEnv(_GymnasiumSyncVectorEnv):
         truncated = np.empty(n, np.bool_)
         infos = {}
         for i, env in enumerate(self.envs):
-            o, rew[i], terminated[i], truncated[i], info = env.step(actions[i])
-            if terminated[i] or truncated[i]:
+            o, rew[i], te, tr, info = env.step(actions[i])
+            terminated[i], truncated[i] = te, tr
+            if te or tr:
                 infos = self._add_info(infos, {"final_obs": o, "final_info": info}, i)
                 o, _ = env.reset()
             obs[i] = o
