@@ -96,6 +96,14 @@ class ReplayBuffer:
         self.ptr, self.size = state["ptr"], n
 
 
+def one_action_per_copy(act, num_envs: int, act_shape: tuple) -> np.ndarray:
+    """The actions an actor-critic's ``act`` returned for a batch of observations, as
+    ``[num_envs, *act_shape]``. An actor-critic written for one observation at a time (as the
+    original Spinning Up's were) returns its one action without the copies' dimension, which
+    with one copy is still the whole batch."""
+    return np.reshape(act, (num_envs, *act_shape))
+
+
 @torch.no_grad()
 def polyak_update(net: torch.nn.Module, net_targ: torch.nn.Module, polyak: float) -> None:
     """Move the target network toward the main one: θ_targ ← ρ θ_targ + (1 − ρ) θ, with ρ = ``polyak``.

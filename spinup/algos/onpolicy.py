@@ -241,11 +241,14 @@ def warn_if_no_episode_finished(logger, finished_episodes: int, local_steps_per_
     """
     if finished_episodes > 0 or already_warned or (num_procs() == 1 and num_envs == 1):
         return already_warned
-    per_copy = local_steps_per_epoch // num_envs
+    shares = []
+    if num_procs() > 1:
+        shares.append(f"{local_steps_per_epoch} steps = steps_per_epoch / {num_procs()} processes")
+    if num_envs > 1:
+        shares.append(f"{local_steps_per_epoch // num_envs} steps for each of {num_envs} environment copies")
     logger.log(
-        f"Warning: no episode finished within an epoch's {per_copy} steps per environment copy "
-        f"(steps_per_epoch / ({num_procs()} processes x {num_envs} copies)), so this epoch's episode "
-        "returns are missing from the statistics (NaN if no process finished one). Cut-off segments are "
-        "bootstrapped, which is correct but gives noisier advantages. Use a larger steps_per_epoch (or "
-        "fewer copies or processes) to see returns in every epoch.", "yellow")
+        f"Warning: no episode finished within a process's share of the epoch ({'; '.join(shares)}), so "
+        "this epoch's episode returns are missing from the statistics (NaN if no process finished one). "
+        "Cut-off segments are bootstrapped, which is correct but gives noisier advantages. Use a larger "
+        "steps_per_epoch (or fewer copies or processes) to see returns in every epoch.", "yellow")
     return True

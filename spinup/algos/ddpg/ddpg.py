@@ -10,7 +10,13 @@ import numpy as np
 import torch
 
 from spinup.algos.ddpg import core
-from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
+from spinup.algos.offpolicy import (
+    ReplayBuffer,
+    frozen,
+    one_action_per_copy,
+    polyak_update,
+    run_test_episodes,
+)
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
@@ -197,6 +203,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
 
     def get_action(obs, noise_std):
         act = ac.act(torch.as_tensor(obs, dtype=torch.float32, device=device))
+        act = one_action_per_copy(act, num_envs, act_low.shape)
         act += noise_std * rng.standard_normal(act.shape)
         return np.clip(act, act_low, act_high)
 

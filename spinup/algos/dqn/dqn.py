@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from spinup.algos.dqn import core
-from spinup.algos.offpolicy import ReplayBuffer, run_test_episodes
+from spinup.algos.offpolicy import ReplayBuffer, one_action_per_copy, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
@@ -190,6 +190,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
 
     def get_action(obs, eps):
         act = q_net.act(torch.as_tensor(obs, dtype=torch.float32, device=device))  # greedy, per copy
+        act = one_action_per_copy(act, num_envs, ())
         explore = rng.random(len(act)) < eps  # with probability ε, a random action instead
         act[explore] = rng.integers(n_actions, size=int(explore.sum())) + act_start
         return act

@@ -12,7 +12,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
+from spinup.algos.offpolicy import (
+    ReplayBuffer,
+    frozen,
+    one_action_per_copy,
+    polyak_update,
+    run_test_episodes,
+)
 from spinup.algos.sac import core
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.devices import resolve_device
@@ -255,8 +261,9 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
         logger.store(LossQ=loss_q.item(), **q_info, LossPi=loss_pi.item(), LogPi=logp_pi.cpu().numpy())
 
-    def get_action(obs, deterministic=False):
-        return ac.act(torch.as_tensor(obs, dtype=torch.float32, device=device), deterministic)
+    def get_action(obs):
+        act = ac.act(torch.as_tensor(obs, dtype=torch.float32, device=device))  # sampled from the policy
+        return one_action_per_copy(act, num_envs, envs.single_action_space.shape)
 
     # Prepare for interaction with the environment
     total_steps = steps_per_epoch * epochs
@@ -318,8 +325,8 @@ def sac(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                 logger.save_state({"env": test_env}, epoch)
 
             # Test the performance of the deterministic version of the agent
-            run_test_episodes(test_env, lambda o: get_action(o, deterministic=True),
-                              num_test_episodes, max_ep_len, logger)
+            run_test_episodes(test_env, lambda o: ac.act(o, deterministic=True), num_test_episodes, max_ep_len,
+                              logger)
 
             # Log info about epoch
             logger.log_tabular("Epoch", epoch)

@@ -9,7 +9,13 @@ from copy import deepcopy
 import numpy as np
 import torch
 
-from spinup.algos.offpolicy import ReplayBuffer, frozen, polyak_update, run_test_episodes
+from spinup.algos.offpolicy import (
+    ReplayBuffer,
+    frozen,
+    one_action_per_copy,
+    polyak_update,
+    run_test_episodes,
+)
 from spinup.algos.td3 import core
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.devices import resolve_device
@@ -211,6 +217,7 @@ def td3(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     def get_action(obs, noise_std):
         act = ac.act(torch.as_tensor(obs, dtype=torch.float32, device=device))
+        act = one_action_per_copy(act, num_envs, act_low.shape)
         act += noise_std * rng.standard_normal(act.shape)
         return np.clip(act, act_low, act_high)
 
