@@ -91,3 +91,13 @@ def write_tiny_env_package(folder, name="spinup_tiny_env"):
     with open(os.path.join(pkg, "__init__.py"), "w") as f:
         f.write(TINY_ENV_PACKAGE)
     return name
+
+
+def as_in_a_terminal():
+    """``preexec_fn`` for a test that sends Ctrl-C: let SIGINT reach the child as it would from a
+    terminal. A command started in the background by a non-interactive shell (``cmd &``) inherits
+    SIGINT ignored, and Python keeps it ignored, so without this the test would depend on how the
+    test suite itself was started."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import run_helpers
 
 import spinup
 from spinup.utils.envs import EnvFactory
@@ -276,7 +277,8 @@ def test_ctrl_c_mid_run_keeps_the_finished_epochs(tmp_path):
     argv = SPINUP + ["ppo", "--env", "CartPole-v1", "--steps_per_epoch", "300", "--epochs", "50", "--hid", "[8]",
                      "--exp_name", "stopped", "--data_dir", str(data)]
     proc = subprocess.Popen(argv, cwd=tmp_path, env=dict(os.environ, SPINUP_PROGRESS="0"), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=run_helpers.as_in_a_terminal)
     progress = data / "stopped" / "stopped_s0" / "progress.txt"
     deadline = time.time() + 240
     while not (progress.exists() and len(progress.read_text().splitlines()) >= 3):

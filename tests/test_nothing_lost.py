@@ -14,6 +14,7 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
+import run_helpers
 import torch
 
 from spinup.utils import checkpoint
@@ -242,7 +243,8 @@ def test_ctrl_c_says_interrupted_and_how_to_resume(tmp_path):
             "--exp_name", "ctrlc", *TINY_FLAGS, "--data_dir", str(tmp_path / "data")]
     run_dir = str(tmp_path / "data" / "ctrlc" / "ctrlc_s0")
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=run_helpers.as_in_a_terminal)
     try:
         wait_for_rows(run_dir, 2, proc)
         kept = rows(run_dir)
