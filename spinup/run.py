@@ -455,6 +455,29 @@ def check_env(flags: dict[str, Flag]) -> None:
         check_env_id(env_name, env_pkg)
 
 
+def add_atari_defaults(algo: str, flags: dict[str, Flag]) -> None:
+    """On Atari games (every ``--env`` one), the settings of :data:`spinup.utils.atari.ATARI_DEFAULTS`
+    for the flags the command line does not give, said in one line."""
+    from spinup.utils.atari import atari_defaults, is_atari_id
+    from spinup.utils.envs import split_env_name
+
+    defaults = atari_defaults(algo)
+    envs = flags["env_name"].values if "env_name" in flags else []
+    if not defaults or "resume" in flags or not envs or not all(is_atari_id(split_env_name(e)[1]) for e in envs):
+        return
+    added = []
+    for key, value in defaults.items():
+        parts = value.items() if key == "ac_kwargs" else [(None, value)]
+        for sub, val in parts:
+            full = f"{key}:{sub}" if sub else key
+            if full in flags or key in flags:
+                continue
+            flags[full] = Flag(typed="--" + full, key=full, values=[val])
+            added.append(f"{full}={val!r}")
+    if added:
+        print(f"Atari game: {algo}'s Atari settings, for the flags not given: " + ", ".join(added), flush=True)
+
+
 def check_keys(algo: str, fn, flags: dict[str, Flag]) -> None:
     """Every flag left must be a keyword argument of the algorithm (or an environment flag)."""
     params = inspect.signature(fn).parameters
@@ -564,6 +587,7 @@ def build_grid(algo: str, fn, args: list[str]):
     options = read_run_options(algo, flags)
     check_keys(algo, fn, flags)
     check_env(flags)
+    add_atari_defaults(algo, flags)
     check_resume(flags, math.prod(len(flag.values) for flag in flags.values()))
     check_flag_values(fn, flags)
     grid = ExperimentGrid(name=options.pop("exp_name"))

@@ -235,11 +235,16 @@ def test_epsilon_falls():
 # ac_kwargs.
 
 
-@pytest.mark.parametrize("sizes", [[], [32, 0], [32, -1], [32, 2.5], [True], "64", 64.0, [[32]]])
-def test_hidden_sizes_are_a_non_empty_list_of_positive_ints(sizes):
+@pytest.mark.parametrize("sizes", [[32, 0], [32, -1], [32, 2.5], [True], "64", 64.0, [[32]]])
+def test_hidden_sizes_are_a_list_of_positive_ints(sizes):
     with pytest.raises((InvalidValue, InvalidType), match=r"ac_kwargs\['hidden_sizes'\]: expected hidden_sizes as "
-                                                          r"a non-empty list or tuple of positive ints"):
+                                                          r"a list or tuple of positive ints"):
         check_arguments(algo("ppo"), dict(ac_kwargs=dict(hidden_sizes=sizes)))
+
+
+def test_no_hidden_layer_is_allowed():
+    """An empty hidden_sizes: one linear layer on the encoder's features (the Nature DQN's head)."""
+    assert check_arguments(algo("dqn"), dict(ac_kwargs=dict(hidden_sizes=[])))["ac_kwargs"]["hidden_sizes"] == []
 
 
 def test_ac_kwargs():
@@ -252,7 +257,7 @@ def test_ac_kwargs():
     with pytest.raises(InvalidType, match=r"ac_kwargs\['activation'\].*got 'relu'"):
         check_arguments(ppo, dict(ac_kwargs=dict(activation="relu")), convert=True)
     with pytest.raises(InvalidType, match=r"ac_kwargs\['hidden_size'\]: expected an argument of "
-                                          r"MLPActorCritic \(hidden_sizes, activation\); got 'hidden_size'\. "
+                                          r"MLPActorCritic \(hidden_sizes, activation, encoder\); got 'hidden_size'\. "
                                           r"Did you mean: hidden_sizes\?"):
         check_arguments(sac, dict(ac_kwargs=dict(hidden_size=[64])))
 
@@ -461,9 +466,9 @@ def one_line_failure(capsys, argv, *fragments, data_dir=None):
         (["--gamma", "0.9", "1.5"], ["--gamma: expected a number with 0 < gamma <= 1; got 1.5."]),
         (["--gamma", "this:s"], ["--gamma: expected a number", "got 'this:s'"]),
         (["--steps_per_epoch", "0"], ["--steps_per_epoch: expected an int with steps_per_epoch >= 1; got 0."]),
-        (["--hid", "[32,"], ["--hid: expected hidden_sizes as a non-empty list", "got '[32,'"]),
-        (["--hid[h]", "[32,32]", "[0]"], ["--hid: expected hidden_sizes as a non-empty list", "got [0]"]),
-        (["--ac_kwargs:hidden_sizes", "[]"], ["--ac_kwargs:hidden_sizes: expected hidden_sizes as a non-empty list"]),
+        (["--hid", "[32,"], ["--hid: expected hidden_sizes as a list", "got '[32,'"]),
+        (["--hid[h]", "[32,32]", "[0]"], ["--hid: expected hidden_sizes as a list", "got [0]"]),
+        (["--ac_kwargs:hidden_sizes", "[-1]"], ["--ac_kwargs:hidden_sizes: expected hidden_sizes as a list"]),
         (["--act", "torch.sigmoid"], ["--act: expected a torch.nn.Module class"]),
         (["--ac_kwargs:hidden", "[8]"], ["--ac_kwargs:hidden: expected an argument of MLPActorCritic"]),
         (["--env_kwargs:foo", "1"], ["--env_kwargs:foo: expected an argument of CartPoleEnv", "got 'foo'"]),

@@ -23,15 +23,47 @@ from spinup.utils.speed import EnsembleMLP, NumpyMLP, flat_float32
 # Spaces
 
 
-def obs_encoder(observation_space) -> tuple[nn.Module, int]:
-    """A module that flattens observations of ``observation_space`` (a Box of any shape), and the
-    flat size; a message for any other space."""
+ENCODERS = ("auto", "nature", "impala", "flatten")
+
+
+def is_image_space(space) -> bool:
+    """Whether observations of ``space`` are pictures: a ``uint8`` Box of shape ``(C, H, W)``
+    (channels first, e.g. Atari's stack of 4 grey frames), ``(H, W, C)`` (a colour screen, C of
+    1, 3 or 4) or ``(H, W)``."""
+    return isinstance(space, Box) and space.dtype == np.uint8 and len(space.shape) in (2, 3)
+
+
+def obs_storage_dtype(space) -> type:
+    """How buffers store observations of ``space``: pictures as ``uint8`` (as they come: a
+    quarter of float32's memory; the network scales them), everything else as float32."""
+    return np.uint8 if is_image_space(space) else np.float32
+
+
+def obs_encoder(observation_space, encoder: str = "auto") -> tuple[nn.Module, int]:
+    """A module that turns observations of ``observation_space`` (a Box of any shape) into flat
+    features, and their size; a message for any other space.
+
+    ``encoder``: ``'auto'`` (default) is ``'nature'`` for pictures (:func:`is_image_space`) of
+    at least 36×36 pixels, ``'impala'`` for smaller pictures, and ``'flatten'`` for everything
+    else; ``'nature'``, ``'impala'`` (:class:`NatureCNN`, :class:`ImpalaCNN`) and ``'flatten'``
+    (the observation's numbers as one vector, for an MLP) choose one.
+    """
     if not isinstance(observation_space, Box):
         raise UserError(
-            f"spinup's MLP networks need a Box observation space (of any shape), but this "
+            f"spinup's networks need a Box observation space (of any shape), but this "
             f"environment's is {observation_space}. Wrap the environment (e.g. "
             "gymnasium.wrappers.FlattenObservation for a Dict space) or pass your own actor_critic."
         )
+    if encoder not in ENCODERS:
+        raise UserError(f"ac_kwargs encoder must be one of {', '.join(map(repr, ENCODERS))}; got {encoder!r}.")
+    if encoder == "auto" and is_image_space(observation_space):
+        encoder = "nature" if min(image_layout(observation_space.shape)[1:3]) >= 36 else "impala"
+    if encoder == "nature":
+        cnn = NatureCNN(observation_space)
+        return cnn, cnn.features
+    if encoder == "impala":
+        cnn = ImpalaCNN(observation_space)
+        return cnn, cnn.features
     shape = observation_space.shape
     flatten = nn.Flatten(start_dim=-len(shape)) if len(shape) > 1 else nn.Identity()
     return flatten, int(np.prod(shape))
@@ -73,6 +105,105 @@ def bounds_to_affine(low: np.ndarray, high: np.ndarray) -> tuple[torch.Tensor, t
     [low, high], dimension by dimension (bounds need not be symmetric nor equal)."""
     low_t, high_t = torch.as_tensor(low, dtype=torch.float32), torch.as_tensor(high, dtype=torch.float32)
     return (high_t + low_t) / 2, (high_t - low_t) / 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolutional encoders, for pictures
+
+
+def image_layout(shape: tuple) -> tuple[int, int, int, bool]:
+    """``(channels, height, width, channels_last)`` of a picture of this shape: ``(C, H, W)``
+    unless the last dimension is 1, 3 or 4 and the first is larger (``(H, W, C)``); ``(H, W)``
+    has one channel."""
+    if len(shape) == 2:
+        return 1, shape[0], shape[1], False
+    if shape[-1] in (1, 3, 4) and shape[0] > 4:
+        return shape[2], shape[0], shape[1], True
+    return shape[0], shape[1], shape[2], False
+
+
+class PixelScaling(nn.Module):
+    """``uint8`` pictures (any of :func:`image_layout`'s layouts, with a batch dimension) to float
+    ``[batch, C, H, W]`` in [0, 1]. Observations stay ``uint8`` (4 times smaller than float32)
+    in buffers, up to this first step of the network."""
+
+    def __init__(self, shape: tuple):
+        super().__init__()
+        self.channels, _, _, self.channels_last = image_layout(tuple(shape))
+        self.rank = len(shape)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs.float() / 255.0
+        if self.rank == 2:
+            return x.unsqueeze(-3)
+        return x.movedim(-1, -3) if self.channels_last else x
+
+
+def conv_output_size(convs: nn.Module, channels: int, height: int, width: int) -> int:
+    """The number of features ``convs`` makes of one ``channels × height × width`` picture."""
+    with torch.no_grad():
+        return int(convs(torch.zeros(1, channels, height, width)).shape[-1])
+
+
+class NatureCNN(nn.Module):
+    """The convolutional torso of the Nature DQN (Mnih et al., 2015): 32 filters 8×8 with stride 4,
+    64 filters 4×4 with stride 2, 64 filters 3×3 with stride 1, each followed by a ReLU, then a
+    fully connected layer of 512 ReLU units. Needs pictures of at least 36×36 pixels; on Atari's
+    4×84×84 it has 1.7 million parameters. ``features`` is its output size."""
+
+    def __init__(self, observation_space, features: int = 512):
+        super().__init__()
+        c, h, w, _ = image_layout(observation_space.shape)
+        if min(h, w) < 36:
+            raise UserError(f"The Nature CNN needs pictures of at least 36×36 pixels, not {h}×{w}; "
+                            "use ac_kwargs encoder='impala' for small pictures.")
+        convs = nn.Sequential(
+            nn.Conv2d(c, 32, 8, stride=4), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=1), nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.net = nn.Sequential(PixelScaling(observation_space.shape), convs,
+                                 nn.Linear(conv_output_size(convs, c, h, w), features), nn.ReLU())
+        self.features = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs)
+
+
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(relu(x)))), with 3×3 convolutions that keep the size."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.convs = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1),
+                                   nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.convs(x)
+
+
+class ImpalaCNN(nn.Module):
+    """The residual torso of IMPALA (Espeholt et al., 2018): three stages (16, 32 and 32 channels),
+    each a 3×3 convolution, a 3×3 max-pool with stride 2 and two residual blocks; then a ReLU and
+    a fully connected layer of 256 ReLU units. Deeper than the Nature CNN with fewer parameters
+    (1.1 million on Atari, most of them in the last layer), and it takes pictures of any size."""
+
+    def __init__(self, observation_space, features: int = 256):
+        super().__init__()
+        c, h, w, _ = image_layout(observation_space.shape)
+        layers, channels = [], c
+        for out in (16, 32, 32):
+            layers += [nn.Conv2d(channels, out, 3, padding=1), nn.MaxPool2d(3, stride=2, padding=1),
+                       ResidualBlock(out), ResidualBlock(out)]
+            channels = out
+        convs = nn.Sequential(*layers, nn.ReLU(), nn.Flatten())
+        self.net = nn.Sequential(PixelScaling(observation_space.shape), convs,
+                                 nn.Linear(conv_output_size(convs, c, h, w), features), nn.ReLU())
+        self.features = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +307,7 @@ class MLPDeterministicActor(nn.Module):
         center, half_range = bounds_to_affine(act_low, act_high)
         self.register_buffer("act_center", center)
         self.register_buffer("act_half_range", half_range)
-        self.numpy_pi = NumpyMLP(self.pi)
+        self.numpy_pi = NumpyMLP(nn.Sequential(self.flatten, self.pi))  # not for a CNN encoder
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return torch.addcmul(self.act_center, self.act_half_range, self.pi(self.flatten(obs)))

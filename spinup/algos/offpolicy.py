@@ -10,7 +10,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from spinup.algos.networks import is_image_space, obs_storage_dtype
 from spinup.utils.speed import lerp_, parameters_of
+from spinup.utils.vector_envs import single_spec
 
 
 class ReplayBuffer:
@@ -28,15 +30,19 @@ class ReplayBuffer:
         size: capacity; the oldest transitions are overwritten once it is full.
         device: where the transitions live and batches are returned (``'cpu'`` by default; on a
             GPU, sampled batches need no copy to the device).
+        obs_dtype: how observations are stored: float32, or uint8 for pictures
+            (:func:`~spinup.algos.networks.obs_storage_dtype`).
     """
 
     KEYS = ("obs", "act", "rew", "next_obs", "terminated")
 
-    def __init__(self, obs_shape: tuple, act_shape: tuple, size: int, device: torch.device | str = "cpu"):
+    def __init__(self, obs_shape: tuple, act_shape: tuple, size: int, device: torch.device | str = "cpu",
+                 obs_dtype: type = np.float32):
         self.device = torch.device(device)
         act_dtype = torch.float32 if act_shape else torch.int64
-        shapes = dict(obs=(obs_shape, torch.float32), act=(act_shape, act_dtype), rew=((), torch.float32),
-                      next_obs=(obs_shape, torch.float32), terminated=((), torch.float32))
+        obs_dtype = torch.uint8 if obs_dtype == np.uint8 else torch.float32
+        shapes = dict(obs=(obs_shape, obs_dtype), act=(act_shape, act_dtype), rew=((), torch.float32),
+                      next_obs=(obs_shape, obs_dtype), terminated=((), torch.float32))
         self.tensors = {k: torch.zeros((size, *shape), dtype=dtype, device=self.device)
                         for k, (shape, dtype) in shapes.items()}
         # On the CPU, NumPy views of the same memory: storing and indexing in NumPy is faster
@@ -49,9 +55,10 @@ class ReplayBuffer:
         """Store one transition."""
         self.store_batch(*(np.asarray(v)[None] for v in (obs, act, rew, next_obs, terminated)))
 
-    def store_batch(self, obs, act, rew, next_obs, terminated) -> None:
+    def store_batch(self, obs, act, rew, next_obs, terminated, done=None) -> None:
         """Store ``n`` transitions at once, one per environment copy (arrays with a leading
-        dimension ``n``)."""
+        dimension ``n``). ``done`` (the copies whose episode ended) is for the frame buffer's
+        sake (:func:`make_replay_buffer`); this buffer does not need it."""
         n = len(rew)
         if n == 1:
             idx = slice(self.ptr, self.ptr + 1)
@@ -94,6 +101,33 @@ class ReplayBuffer:
         for key, tensor in self.tensors.items():
             tensor[:n] = state[key].to(self.device)
         self.ptr, self.size = state["ptr"], n
+
+
+def frame_stack_size(envs) -> int | None:
+    """``k`` when each copy's observation is the stack of its last ``k`` frames, made by
+    Gymnasium's ``FrameStackObservation`` as the last change to the observation (as in
+    :func:`spinup.utils.atari.make_atari`); else None."""
+    spec = single_spec(envs)
+    for wrapper in reversed(getattr(spec, "additional_wrappers", None) or ()):
+        if wrapper.name == "TimeLimit":  # does not touch observations
+            continue
+        kwargs = wrapper.kwargs or {}
+        if wrapper.name == "FrameStackObservation" and kwargs.get("padding_type", "reset") == "reset":
+            return int(kwargs["stack_size"])
+        return None
+    return None
+
+
+def make_replay_buffer(envs, act_shape: tuple, size: int, device: torch.device | str = "cpu"):
+    """The replay buffer for ``envs``' observations: for stacks of picture frames (Atari), a
+    :class:`~spinup.algos.frame_buffer.FrameReplayBuffer`, which keeps each frame once instead
+    of 2k times; otherwise a :class:`ReplayBuffer` (pictures in it stay uint8)."""
+    space = envs.single_observation_space
+    if is_image_space(space) and len(space.shape) == 3 and frame_stack_size(envs) == space.shape[0]:
+        from spinup.algos.frame_buffer import FrameReplayBuffer
+
+        return FrameReplayBuffer(space.shape, size, envs.num_envs, device)
+    return ReplayBuffer(space.shape, act_shape, size, device, obs_storage_dtype(space))
 
 
 def one_action_per_copy(act, num_envs: int, act_shape: tuple) -> np.ndarray:

@@ -88,23 +88,28 @@ class MLPActorCritic(nn.Module):
         action_space: a Box (diagonal Gaussian policy) or Discrete (categorical policy).
         hidden_sizes: sizes of the hidden layers of both networks. Default (64, 64).
         activation: activation module class between layers. Default ``torch.nn.Tanh``.
+        encoder: what each network first makes of an observation (see
+            :func:`~spinup.algos.networks.obs_encoder`): ``'auto'`` (default: a CNN for pictures,
+            else the flattened observation), ``'nature'``, ``'impala'`` or ``'flatten'``. The policy
+            and the value function each have their own.
     """
 
-    def __init__(self, observation_space, action_space, hidden_sizes=(64, 64), activation=nn.Tanh):
+    def __init__(self, observation_space, action_space, hidden_sizes=(64, 64), activation=nn.Tanh,
+                 encoder: str = "auto"):
         super().__init__()
-        encoder, obs_dim = obs_encoder(observation_space)
+        pi_encoder, obs_dim = obs_encoder(observation_space, encoder)
         activation = faster_activation(activation)  # nn.Tanh -> speed.Tanh: the same function, faster
         if isinstance(action_space, Box):
-            self.pi = MLPGaussianActor(obs_dim, action_space.shape[0], hidden_sizes, activation, encoder)
+            self.pi = MLPGaussianActor(obs_dim, action_space.shape[0], hidden_sizes, activation, pi_encoder)
             self.numpy_pi = NumpyMLP(self.pi.mu_net)
         elif isinstance(action_space, Discrete):
-            self.pi = MLPCategoricalActor(obs_dim, int(action_space.n), hidden_sizes, activation, encoder)
+            self.pi = MLPCategoricalActor(obs_dim, int(action_space.n), hidden_sizes, activation, pi_encoder)
             self.numpy_pi = NumpyMLP(self.pi.logits_net)
         else:
             raise UserError(
                 f"The on-policy algorithms support Box and Discrete action spaces, not {action_space}."
             )
-        self.v = MLPCritic(obs_dim, hidden_sizes, activation, encoder)
+        self.v = MLPCritic(obs_dim, hidden_sizes, activation, obs_encoder(observation_space, encoder)[0])
         self.numpy_v = NumpyMLP(self.v.v_net)
         self.obs_shape = tuple(observation_space.shape)
         self.gaussian = isinstance(self.pi, MLPGaussianActor)
@@ -166,10 +171,12 @@ class GAEBuffer:
         gamma, lam: discount and GAE's lambda.
         num_envs: number of environment copies stepped together.
         device: where :meth:`get` puts the epoch's data (the networks' device).
+        obs_dtype: how observations are stored: float32, or uint8 for pictures
+            (:func:`~spinup.algos.networks.obs_storage_dtype`), which stay uint8 in :meth:`get`.
     """
 
     def __init__(self, obs_shape, act_shape, size: int, gamma: float = 0.99, lam: float = 0.95, num_envs: int = 1,
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", obs_dtype: type = np.float32):
         if size % num_envs:
             raise UserError(
                 f"Each process collects {size} steps per epoch, which is not a multiple of num_envs={num_envs}: "
@@ -177,7 +184,7 @@ class GAEBuffer:
                 f"processes) as a multiple of num_envs.")
         steps = size // num_envs
         self.device = torch.device(device)
-        self.obs = np.zeros((num_envs, steps, *obs_shape), dtype=np.float32)
+        self.obs = np.zeros((num_envs, steps, *obs_shape), dtype=obs_dtype)
         self.act = np.zeros((num_envs, steps, *act_shape), dtype=np.float32)
         self.rew = np.zeros((num_envs, steps), dtype=np.float32)
         self.val = np.zeros((num_envs, steps), dtype=np.float32)
@@ -220,8 +227,9 @@ class GAEBuffer:
         adv = (adv - adv_mean) / (adv_std + 1e-8)
         data = dict(obs=self.obs, act=self.act, ret=self.ret, adv=adv, logp=self.logp, v=self.val)
         n = self.obs.shape[0] * self.max_size
-        return {k: torch.as_tensor(v.reshape(n, *v.shape[2:]) if v.ndim > 1 else v, dtype=torch.float32,
-                                   device=self.device) for k, v in data.items()}
+        return {k: torch.as_tensor(v.reshape(n, *v.shape[2:]) if v.ndim > 1 else v,
+                                   dtype=None if v.dtype == np.uint8 else torch.float32, device=self.device)
+                for k, v in data.items()}
 
 
 # ---------------------------------------------------------------------------------------------

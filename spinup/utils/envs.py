@@ -14,6 +14,7 @@ import signal
 
 import gymnasium as gym
 
+from spinup.utils import atari
 from spinup.utils.errors import UserError
 
 
@@ -55,6 +56,11 @@ def check_env_id(env_name: str, env_pkg: str | None = None) -> None:
     import_env_pkg(pkg)
     if env_id in gym.registry:
         return
+    if env_id.startswith("ALE/") or "NoFrameskip" in env_id:  # Atari ids exist once ale_py is imported
+        if not atari.register_atari_envs():
+            raise UserError(atari.missing_atari_message(env_id))
+        if env_id in gym.registry:
+            return
     lines = [f"'{env_id}' is not a registered Gymnasium environment."]
     hints = suggest_env_ids(env_id)
     if hints:
@@ -90,7 +96,9 @@ def _kill_at_step(env: gym.Env, at: int) -> None:
 
 
 class EnvFactory:
-    """A callable that builds an environment: ``gym.make(env_name, **env_kwargs)``.
+    """A callable that builds an environment: ``gym.make(env_name, **env_kwargs)``; for an Atari
+    game, :func:`spinup.utils.atari.make_atari` (the standard preprocessing), and with
+    ``training=True`` its training version (episodic lives, clipped rewards).
 
     Args:
         env_name: a registered id (``'HalfCheetah-v5'``) or ``'package:Id'``.
@@ -103,11 +111,17 @@ class EnvFactory:
         self.env_kwargs = dict(env_kwargs or {})
         self.env_pkg = env_pkg
 
-    def __call__(self, **overrides) -> gym.Env:
+    def __call__(self, training: bool = False, **overrides) -> gym.Env:
         import_env_pkg(self.env_pkg)
+        pkg, env_id = split_env_name(self.env_name)
+        import_env_pkg(pkg)
         kwargs = {**self.env_kwargs, **overrides}
         try:
-            env = gym.make(self.env_name, **kwargs)
+            if atari.is_atari_id(env_id):
+                env = atari.make_atari(env_id, **kwargs)
+                env = atari.training_version(env) if training else env
+            else:
+                env = gym.make(self.env_name, **kwargs)
         except gym.error.Error as e:
             raise UserError(f"Could not make environment '{self.env_name}' with {kwargs}: {e}") from None
         kill_at = os.environ.get(KILL_AT_STEP)

@@ -159,6 +159,7 @@ def make_env_from_spec(spec: dict | None, render_mode: str | None = None, env_pk
     """
     import gymnasium as gym
 
+    from spinup.utils import atari
     from spinup.utils.envs import import_env_pkg
 
     if not spec or not spec.get("id"):
@@ -169,6 +170,8 @@ def make_env_from_spec(spec: dict | None, render_mode: str | None = None, env_pk
         )
     env_id = spec["id"]
     import_env_pkg(env_pkg)
+    if atari.is_atari_id(env_id) and not atari.register_atari_envs():
+        raise UserError("test_policy: " + atari.missing_atari_message(env_id))
     if env_id not in gym.registry:
         entry = spec.get("entry_point") or ""
         package = entry.split(":")[0].split(".")[0] if entry else None
@@ -185,6 +188,8 @@ def make_env_from_spec(spec: dict | None, render_mode: str | None = None, env_pk
     if render_mode is not None:  # environments without rendering need not accept the argument
         kwargs["render_mode"] = render_mode
     try:
+        if atari.is_atari_id(env_id):  # whole games with real scores; videos of the real screen
+            return atari.make_atari(env_id, **kwargs)
         return gym.make(env_id, **kwargs)
     except Exception as e:  # gymnasium, the environment's own constructor, or a missing extra
         raise UserError(

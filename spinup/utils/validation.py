@@ -122,6 +122,7 @@ RANGES: dict[str, Range] = {
     "start_steps": AT_LEAST_0,
     "update_after": AT_LEAST_0,
     "update_every": AT_LEAST_1,
+    "gradient_steps": AT_LEAST_1,  # or None (DQN: update_every)
     "act_noise": AT_LEAST_0,
     "target_noise": AT_LEAST_0,
     "noise_clip": AT_LEAST_0,
@@ -485,17 +486,18 @@ def check_arguments(fn, kwargs: Mapping[str, Any], *, convert: bool = False,
 
 
 def check_ac_kwargs(ac_kwargs: dict, actor_critic, name_of: Namer, convert: bool = False) -> dict:
-    """``ac_kwargs``: a dict whose keys ``actor_critic`` accepts, ``hidden_sizes`` a non-empty list
-    or tuple of positive ints, ``activation`` a ``torch.nn.Module`` subclass."""
+    """``ac_kwargs``: a dict whose keys ``actor_critic`` accepts, ``hidden_sizes`` a list or tuple
+    of positive ints (empty: no hidden layer, e.g. one linear layer on a CNN's features),
+    ``activation`` a ``torch.nn.Module`` subclass."""
     out = dict(ac_kwargs)
     if "hidden_sizes" in out:
         name, sizes = name_of("ac_kwargs:hidden_sizes"), out["hidden_sizes"]
-        expected = "hidden_sizes as a non-empty list or tuple of positive ints, e.g. [64, 64]"
+        expected = "hidden_sizes as a list or tuple of positive ints, e.g. [64, 64] ([] for none)"
         if convert and isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (int(sizes),)  # one hidden layer
         if not isinstance(sizes, (list, tuple)):
             raise invalid(name, sizes, expected, kind=InvalidType)
-        if not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
                                 for s in sizes):
             raise invalid(name, sizes, expected)
         out["hidden_sizes"] = sizes

@@ -42,6 +42,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.wrappers import TimeLimit
 
+from spinup.utils.envs import EnvFactory
 from spinup.utils.errors import UserError
 from spinup.utils.speed import SyncVectorEnv
 
@@ -49,7 +50,7 @@ VECTORIZATIONS = ("sync", "async", "envpool")
 
 
 class EnvCopy:
-    """Builds one copy: ``env_fn()``, with ``max_ep_len`` as a ``TimeLimit`` where it is shorter
+    """Builds one training copy: ``env_fn()`` (for an Atari game, its training version), with ``max_ep_len`` as a ``TimeLimit`` where it is shorter
     than the environment's own limit. A class rather than a closure, so that ``'async'`` can send
     it to a subprocess."""
 
@@ -57,7 +58,8 @@ class EnvCopy:
         self.env_fn, self.max_ep_len = env_fn, max_ep_len
 
     def __call__(self) -> gym.Env:
-        env = self.env_fn()
+        # A game of spinup's Atari set is trained on lives with clipped rewards (spinup.utils.atari)
+        env = self.env_fn(training=True) if isinstance(self.env_fn, EnvFactory) else self.env_fn()
         limit = getattr(env.spec, "max_episode_steps", None) if env.spec is not None else None
         if self.max_ep_len is not None and (limit is None or self.max_ep_len < limit):
             env = TimeLimit(env, self.max_ep_len)
@@ -97,6 +99,21 @@ def final_observations(next_obs: np.ndarray, info: dict, done: np.ndarray) -> np
     for i in np.flatnonzero(done):
         real[i] = info["final_obs"][i]
     return real
+
+
+def log_finished_episode(logger, i: int, ep_ret: float, ep_len: int, info: dict) -> bool:
+    """Store ``EpRet`` and ``EpLen`` for copy ``i``, whose episode just ended: the return and length
+    the loop counted. For a copy of an Atari game trained on lives with clipped rewards
+    (:mod:`spinup.utils.atari`), the loop's episode is one life and its return is clipped: what
+    is stored instead is the real score and length of the whole game, when the game is over, and
+    nothing when only a life was lost. Returns whether something was stored."""
+    final = info.get("final_info")
+    if final is not None and "game_over" in final and final["_game_over"][i]:
+        if not final["game_over"][i]:
+            return False
+        ep_ret, ep_len = final["game_score"][i], final["game_length"][i]
+    logger.store(EpRet=ep_ret, EpLen=ep_len)
+    return True
 
 
 def random_actions(envs: VectorEnv) -> np.ndarray:

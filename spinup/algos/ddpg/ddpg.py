@@ -11,8 +11,8 @@ import torch
 
 from spinup.algos.ddpg import core
 from spinup.algos.offpolicy import (
-    ReplayBuffer,
     frozen,
+    make_replay_buffer,
     one_action_per_copy,
     polyak_update,
     run_test_episodes,
@@ -22,7 +22,12 @@ from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
-from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
+from spinup.utils.vector_envs import (
+    final_observations,
+    log_finished_episode,
+    make_vector_env,
+    random_actions,
+)
 
 
 def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
@@ -156,7 +161,7 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
     logger.log("\nNumber of parameters: \t pi: %d, \t q: %d\n" % var_counts)
 
     # Experience buffer
-    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, envs.single_action_space.shape, replay_size,
+    replay_buffer = make_replay_buffer(envs, envs.single_action_space.shape, replay_size,
                                  device)
 
     # Set up function for computing DDPG Q-loss
@@ -239,14 +244,15 @@ def ddpg(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         # time limit (truncated, or max_ep_len) still bootstraps from next_obs. A copy whose
         # episode ended was already reset: its real next_obs is the final one, from info
         done = terminated | truncated
-        replay_buffer.store_batch(obs, act, rew, final_observations(next_obs, info, done), terminated)
+        replay_buffer.store_batch(obs, act, rew, final_observations(next_obs, info, done), terminated, done)
 
         # Super critical, easy to overlook step: make sure to update most recent observation!
         obs = next_obs
 
-        # End of trajectory handling (the copies that ended have been reset by envs.step)
+        # End of trajectory handling (the copies that ended have been reset by envs.step); an
+        # Atari game logs its real score once the game is over (vector_envs.log_finished_episode)
         for i in np.flatnonzero(done):
-            logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
+            log_finished_episode(logger, i, ep_ret[i], ep_len[i], info)
             ep_ret[i], ep_len[i] = 0.0, 0
 
         # Update handling: update_every gradient steps every update_every env steps (counting

@@ -55,25 +55,29 @@ def epsilon_schedule(t: int, eps_start: float, eps_end: float, eps_decay_steps: 
 
 
 class MLPQNetwork(nn.Module):
-    """Q(s, ·): an MLP from a flattened observation to one value per discrete action.
+    """Q(s, ·): an MLP from the encoded observation (flattened, or a CNN's features for pictures)
+    to one value per discrete action.
 
     Args:
         observation_space: a Box of any shape (flattened on input).
         action_space: a Discrete space with n actions.
         hidden_sizes: sizes of the hidden layers. Default (256, 256).
         activation: activation class between layers. Default ``nn.ReLU``.
+        encoder: what the network first makes of an observation
+            (:func:`~spinup.algos.networks.obs_encoder`): ``'auto'`` (default: the Nature CNN for
+            pictures, else the flattened observation), ``'nature'``, ``'impala'`` or ``'flatten'``.
     """
 
     def __init__(self, observation_space: gym.spaces.Box, action_space: gym.spaces.Discrete,
-                 hidden_sizes=(256, 256), activation=nn.ReLU):
+                 hidden_sizes=(256, 256), activation=nn.ReLU, encoder: str = "auto"):
         super().__init__()
         check_discrete_actions(action_space, "DQN")
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.n_actions = int(action_space.n)
         # Discrete(n, start=k) numbers its actions k, ..., k+n−1; the network's outputs are 0..n−1.
         self.act_start = int(action_space.start)
         self.q = mlp([obs_dim, *hidden_sizes, self.n_actions], activation)
-        self.numpy_q = NumpyMLP(self.q)
+        self.numpy_q = NumpyMLP(nn.Sequential(self.flatten, self.q))  # not for a CNN encoder
         self.obs_shape = tuple(observation_space.shape)
 
     @property

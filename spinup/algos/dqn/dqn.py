@@ -11,19 +11,25 @@ import torch
 import torch.nn.functional as F
 
 from spinup.algos.dqn import core
-from spinup.algos.offpolicy import ReplayBuffer, one_action_per_copy, run_test_episodes
+from spinup.algos.offpolicy import make_replay_buffer, one_action_per_copy, run_test_episodes
 from spinup.utils.checkpoint import ResumeCheckpoint
 from spinup.utils.devices import resolve_device
 from spinup.utils.logx import EpochLogger
 from spinup.utils.speed import FusedAdam
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
-from spinup.utils.vector_envs import final_observations, make_vector_env, random_actions
+from spinup.utils.vector_envs import (
+    final_observations,
+    log_finished_episode,
+    make_vector_env,
+    random_actions,
+)
 
 
 def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: dict = dict(),
         seed: int = 0, steps_per_epoch: int = 4000, epochs: int = 50, replay_size: int = int(1e5),
         gamma: float = 0.99, lr: float = 1e-3, batch_size: int = 100, start_steps: int = 1000,
-        update_after: int = 1000, update_every: int = 4, target_update_every: int = 1000,
+        update_after: int = 1000, update_every: int = 4, gradient_steps: int | None = None,
+        target_update_every: int = 1000,
         eps_start: float = 1.0, eps_end: float = 0.05, eps_decay_steps: int = 10000,
         double: bool = False, huber_delta: float = 1.0, num_test_episodes: int = 10,
         max_ep_len: int = 1000, logger_kwargs: dict = dict(), save_freq: int = 1,
@@ -76,6 +82,10 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
             gradient steps: one gradient step per environment step overall, in bursts.
             Default 4; 1–50. This does not change the number of updates, only how they are
             grouped (larger is a little faster; smaller keeps the acting network fresher).
+        gradient_steps (int): Gradient steps run every ``update_every`` environment steps, if
+            not ``update_every``. Default None (``update_every``: one per environment step). The
+            Nature DQN's Atari setting is ``update_every=4, gradient_steps=1``: a quarter of a
+            gradient step per environment step.
         target_update_every (int): Every this many environment steps the target network
             becomes an exact copy of the Q-network (a hard update). Default 1000; 100–10000.
             Each copy lets values propagate one more step back in time, so a shorter period
@@ -156,7 +166,7 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
     logger.log("\nNumber of parameters: \t q: %d\n" % sum(p.numel() for p in q_net.parameters()))
 
     # Experience buffer (actions are stored as indices 0..n-1)
-    replay_buffer = ReplayBuffer(envs.single_observation_space.shape, (), replay_size, device)
+    replay_buffer = make_replay_buffer(envs, (), replay_size, device)
 
     # Set up function for computing the DQN loss: Huber loss of Q(s,a) against the target
     def compute_loss_q(data):
@@ -226,22 +236,24 @@ def dqn(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPQNetwork, ac_kwargs: 
         # time limit (truncated, or max_ep_len) still bootstraps from next_obs. A copy whose
         # episode ended was already reset: its real next_obs is the final one, from info
         done = terminated | truncated
-        replay_buffer.store_batch(obs, act - act_start, rew, final_observations(next_obs, info, done), terminated)
+        replay_buffer.store_batch(obs, act - act_start, rew, final_observations(next_obs, info, done), terminated, done)
 
         # Super critical, easy to overlook step: make sure to update most recent observation!
         obs = next_obs
 
-        # End of trajectory handling (the copies that ended have been reset by envs.step)
+        # End of trajectory handling (the copies that ended have been reset by envs.step); an
+        # Atari game logs its real score once the game is over (vector_envs.log_finished_episode)
         for i in np.flatnonzero(done):
-            logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
+            log_finished_episode(logger, i, ep_ret[i], ep_len[i], info)
             ep_ret[i], ep_len[i] = 0.0, 0
 
         # Update handling, for each of the num_envs env steps just taken (so the schedule does not
-        # depend on num_envs): update_every gradient steps every update_every env steps, and a
-        # hard copy into the target network every target_update_every env steps
+        # depend on num_envs): gradient_steps (default: update_every) gradient steps every
+        # update_every env steps, and a hard copy into the target network every
+        # target_update_every env steps
         for step in range(t, t + num_envs):
             if step >= update_after and step % update_every == 0:
-                for _ in range(update_every):
+                for _ in range(update_every if gradient_steps is None else gradient_steps):
                     update(data=replay_buffer.sample_batch(batch_size, rng))
             if (step + 1) % target_update_every == 0:
                 update_target()

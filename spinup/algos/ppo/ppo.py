@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch.optim import Adam
 
+from spinup.algos.networks import obs_storage_dtype
 from spinup.algos.onpolicy import warn_if_no_episode_finished
 from spinup.algos.ppo import core
 from spinup.utils.checkpoint import ResumeCheckpoint
@@ -16,7 +17,7 @@ from spinup.utils.logx import EpochLogger
 from spinup.utils.mpi_pytorch import mpi_avg_grads, setup_pytorch_for_mpi, sync_params
 from spinup.utils.mpi_tools import mpi_avg, num_procs, proc_id
 from spinup.utils.validation import ActorCritic, Device, EnvFn, Vectorization, check_arguments
-from spinup.utils.vector_envs import final_observations, make_vector_env
+from spinup.utils.vector_envs import final_observations, log_finished_episode, make_vector_env
 
 
 def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwargs: dict = dict(),
@@ -130,7 +131,8 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
 
     # Set up experience buffer
     local_steps_per_epoch = steps_per_epoch // num_procs()
-    buf = core.GAEBuffer(obs_shape, act_shape, local_steps_per_epoch, gamma, lam, num_envs, device)
+    buf = core.GAEBuffer(obs_shape, act_shape, local_steps_per_epoch, gamma, lam, num_envs, device,
+                         obs_storage_dtype(envs.single_observation_space))
 
     # Set up function for computing PPO policy loss
     def compute_loss_pi(data):
@@ -234,9 +236,8 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
                     _, last_val[cut_off], _ = ac.step(torch.as_tensor(last_obs, dtype=torch.float32, device=device))
                 for i in np.flatnonzero(done | epoch_ended):
                     buf.finish_path(last_val[i], copy=i)
-                    if done[i]:
-                        logger.store(EpRet=ep_ret[i], EpLen=ep_len[i])
-                        finished_episodes += 1
+                    if done[i]:  # an Atari game: its real score, once the game is over
+                        finished_episodes += log_finished_episode(logger, i, ep_ret[i], ep_len[i], info)
                         ep_ret[i], ep_len[i] = 0.0, 0
 
         warned_short_share = warn_if_no_episode_finished(logger, finished_episodes, local_steps_per_epoch,

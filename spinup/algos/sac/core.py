@@ -168,9 +168,9 @@ class CategoricalMLPActor(nn.Module):
     whole distribution ``(π(·|s), log π(·|s))``.
     """
 
-    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation):
+    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation, encoder: str = "auto"):
         super().__init__()
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.logits_net = mlp([obs_dim, *hidden_sizes, n_actions], activation)
 
     def probs(self, obs: torch.Tensor):
@@ -192,9 +192,9 @@ class MLPDiscreteTwinQFunction(nn.Module):
     are one :class:`~spinup.utils.speed.EnsembleMLP`.
     """
 
-    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation):
+    def __init__(self, observation_space, n_actions: int, hidden_sizes, activation, encoder: str = "auto"):
         super().__init__()
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.q = EnsembleMLP(2, [obs_dim, *hidden_sizes, n_actions], activation)
 
     def forward(self, obs: torch.Tensor, act: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -217,18 +217,26 @@ class MLPActorCritic(nn.Module):
         action_space: a Box with finite bounds (any per-dimension bounds) or a Discrete space.
         hidden_sizes: hidden layer sizes of all networks. Default (256, 256).
         activation: activation class between layers. Default ``nn.ReLU``.
+        encoder: what each network first makes of an observation
+            (:func:`~spinup.algos.networks.obs_encoder`): ``'auto'`` (default: a CNN for pictures,
+            else the flattened observation), ``'nature'``, ``'impala'`` or ``'flatten'``. For
+            Discrete actions the policy and the twin critics each have their own (Q1 and Q2 share
+            theirs); Box actions take ``'auto'`` or ``'flatten'``.
     """
 
-    def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU):
+    def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU,
+                 encoder: str = "auto"):
         super().__init__()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
         self.obs_shape = tuple(observation_space.shape)
         if self.discrete:
             n_actions = int(action_space.n)
             self.act_start = int(action_space.start)  # Discrete(n, start=k) numbers actions k..k+n−1
-            self.pi = CategoricalMLPActor(observation_space, n_actions, hidden_sizes, activation)
-            self.q = MLPDiscreteTwinQFunction(observation_space, n_actions, hidden_sizes, activation)
+            self.pi = CategoricalMLPActor(observation_space, n_actions, hidden_sizes, activation, encoder)
+            self.q = MLPDiscreteTwinQFunction(observation_space, n_actions, hidden_sizes, activation, encoder)
         elif isinstance(action_space, gym.spaces.Box):
+            if encoder not in ("auto", "flatten"):
+                raise UserError(f"SAC with Box actions takes ac_kwargs encoder 'auto' or 'flatten', not {encoder!r}.")
             act_low, act_high = box_bounds(action_space)
             self.act_shape = action_space.shape
             self.pi = SquashedGaussianMLPActor(observation_space, act_low, act_high, hidden_sizes, activation)
