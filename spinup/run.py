@@ -457,13 +457,14 @@ def check_env(flags: dict[str, Flag]) -> None:
 
 def add_atari_defaults(algo: str, flags: dict[str, Flag]) -> None:
     """On Atari games (every ``--env`` one), the settings of :data:`spinup.utils.atari.ATARI_DEFAULTS`
-    for the flags the command line does not give, said in one line."""
+    for the flags the command line does not give, said in one line. A resumed run gets them
+    too, so that the command that started it, with ``--resume``, continues it."""
     from spinup.utils.atari import atari_defaults, is_atari_id
     from spinup.utils.envs import split_env_name
 
     defaults = atari_defaults(algo)
     envs = flags["env_name"].values if "env_name" in flags else []
-    if not defaults or "resume" in flags or not envs or not all(is_atari_id(split_env_name(e)[1]) for e in envs):
+    if not defaults or not envs or not all(is_atari_id(split_env_name(e)[1]) for e in envs):
         return
     added = []
     for key, value in defaults.items():
