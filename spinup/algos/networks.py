@@ -299,9 +299,10 @@ class MLPDeterministicActor(nn.Module):
     """A deterministic policy μ(s): an MLP with a tanh output, mapped onto the action bounds
     [low, high] of each dimension (DDPG and TD3)."""
 
-    def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation):
+    def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation,
+                 encoder: str = "auto"):
         super().__init__()
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.obs_shape = tuple(observation_space.shape)
         self.pi = mlp([obs_dim, *hidden_sizes, len(act_low)], activation, nn.Tanh)
         center, half_range = bounds_to_affine(act_low, act_high)
@@ -333,9 +334,9 @@ class MLPTwinQFunction(nn.Module):
     batched matrix product), which is faster than two MLPs and the same maths.
     """
 
-    def __init__(self, observation_space, act_dim: int, hidden_sizes, activation):
+    def __init__(self, observation_space, act_dim: int, hidden_sizes, activation, encoder: str = "auto"):
         super().__init__()
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.q = EnsembleMLP(2, [obs_dim + act_dim, *hidden_sizes, 1], activation)
 
     def forward(self, obs: torch.Tensor, act: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

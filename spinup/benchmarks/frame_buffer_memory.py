@@ -55,7 +55,7 @@ def rss_bytes() -> int:
 
 def naive_bytes(size: int, obs_shape=OBS_SHAPE, itemsize: int = 1) -> int:
     """A buffer that keeps ``obs`` and ``next_obs`` as whole stacks (``itemsize`` 1: uint8, 4:
-    float32, as :class:`~spinup.algos.offpolicy.ReplayBuffer` does), plus act int64, rew and
+    float32), plus act int64, rew and
     terminated float32."""
     stack = itemsize
     for d in obs_shape:
@@ -201,7 +201,7 @@ def write(rows: list[dict], info: dict, command: str, folder: str) -> str:
         "Buffers of whole stacks for comparison (computed, not measured): `obs` and `next_obs` of every "
         "transition kept whole, with act int64, rew and terminated float32.",
         "",
-        "| size | whole stacks, uint8 (GB) | whole stacks, float32 (GB), as `ReplayBuffer` stores them |",
+        "| size | whole stacks, uint8 (GB) | whole stacks, float32 (GB) |",
         "|---:|---:|---:|",
     ]
     for size in sizes:

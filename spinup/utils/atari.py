@@ -10,16 +10,20 @@ preprocessing of the DQN papers.
    the observed frame is the pixel-wise maximum of the last two (Atari sprites flicker: some are
    drawn only every other frame).
 3. **84×84 grey:** the frame is turned grey and resized to 84×84, ``uint8``.
-4. **Frame stack 4:** the observation is the last 4 frames, ``(4, 84, 84)`` ``uint8``, so that
+4. **Fire to serve:** in games that wait for FIRE before play starts (Breakout), FIRE is pressed
+   for the agent at the start of each game and after each lost life (:class:`FireAtNewLife`), as
+   the vector environments of ALE and EnvPool do at reset by default. Otherwise a greedy policy
+   that never presses FIRE stalls a test game until the emulator's limit (27,000 steps).
+5. **Frame stack 4:** the observation is the last 4 frames, ``(4, 84, 84)`` ``uint8``, so that
    the agent can see motion. At a game's start the first frame is repeated.
 
 For training only (:func:`training_version`, which the algorithms apply to their training copies),
 two more, beneath the frame stack:
 
-5. **Episodic life:** losing a life ends the episode (``terminated``: no value beyond it), but
+6. **Episodic life:** losing a life ends the episode (``terminated``: no value beyond it), but
    the game goes on; the next "reset" only continues it. The agent learns that losing a life
    is bad without waiting for the game to end.
-6. **Reward clipping:** each reward becomes its sign (−1, 0 or 1), so that one learning rate
+7. **Reward clipping:** each reward becomes its sign (−1, 0 or 1), so that one learning rate
    suits games whose scores differ by orders of magnitude.
 
 The return logged as ``EpRet`` is still the **real game score**: the sum of the unclipped rewards
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation, TimeLimit
 
 from spinup.utils.errors import UserError
 
@@ -68,28 +72,63 @@ def missing_atari_message(env_id: str) -> str:
 
 
 def make_atari(env_id: str, **env_kwargs) -> gym.Env:
-    """The game ``env_id`` with the standard preprocessing (steps 1 to 4 of the module's list):
-    observations ``(4, 84, 84)`` ``uint8``, one action = 4 frames, whole games, real rewards."""
+    """The game ``env_id`` with the standard preprocessing (steps 1 to 5 of the module's list):
+    observations ``(4, 84, 84)`` ``uint8``, one action = 4 frames, whole games, real rewards.
+    ``max_episode_steps`` in ``env_kwargs`` counts agent steps (of 4 frames)."""
     if not register_atari_envs():
         raise UserError(missing_atari_message(env_id))
     try:
         import cv2  # noqa: F401  (AtariPreprocessing resizes with OpenCV)
     except ImportError:
         raise UserError(f"The Atari preprocessing needs OpenCV. Install it with:\n    {INSTALL_HINT}") from None
+    env_kwargs = dict(env_kwargs)
+    max_episode_steps = env_kwargs.pop("max_episode_steps", None)
     env = gym.make(env_id, **{"frameskip": 1, **env_kwargs})  # the frame skip is AtariPreprocessing's
     env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True,
                              terminal_on_life_loss=False, scale_obs=False)
+    if "FIRE" in env.unwrapped.get_action_meanings():
+        env = FireAtNewLife(env)
+    if max_episode_steps is not None:
+        env = TimeLimit(env, max_episode_steps)
     return FrameStackObservation(env, FRAME_STACK)
 
 
 def training_version(env: gym.Env) -> gym.Env:
     """For an environment made by :func:`make_atari`: the same game with episodic lives and
-    clipped rewards (steps 5 and 6), put beneath the frame stack so that a new life starts a new
+    clipped rewards (steps 6 and 7), put beneath the frame stack so that a new life starts a new
     stack, as a new game does. Any other environment is returned as it is."""
-    if not (isinstance(env, FrameStackObservation) and isinstance(env.env, AtariPreprocessing)):
+    if not (isinstance(env, FrameStackObservation) and type(env.unwrapped).__module__.startswith("ale_py")):
         return env
     inner = ClipReward(EpisodicLife(GameScore(env.env)))
     return FrameStackObservation(inner, env.stack_size)
+
+
+class FireAtNewLife(gym.Wrapper):
+    """Presses FIRE (action 1) for the agent once at the start of each game and once after each
+    lost life: games such as Breakout wait for it before play starts. The step's reward counts and
+    its frames are real; only the agent does not choose it."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.fire = self.env.unwrapped.get_action_meanings().index("FIRE")
+        self.lives = 0
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        obs, _, terminated, truncated, info = self.env.step(self.fire)  # a reward here is rare; dropped
+        if terminated or truncated:
+            obs, info = self.env.reset(**kwargs)
+        self.lives = self.env.unwrapped.ale.lives()
+        return obs, info
+
+    def step(self, action):
+        obs, rew, terminated, truncated, info = self.env.step(action)
+        lives = self.env.unwrapped.ale.lives()
+        if lives < self.lives and not (terminated or truncated):
+            obs, more, terminated, truncated, info = self.env.step(self.fire)
+            rew += more
+        self.lives = lives
+        return obs, rew, terminated, truncated, info
 
 
 class GameScore(gym.Wrapper):

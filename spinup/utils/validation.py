@@ -501,6 +501,11 @@ def check_ac_kwargs(ac_kwargs: dict, actor_critic, name_of: Namer, convert: bool
                                 for s in sizes):
             raise invalid(name, sizes, expected)
         out["hidden_sizes"] = sizes
+    if "encoder" in out:
+        from spinup.algos.networks import ENCODERS
+
+        if out["encoder"] not in ENCODERS:
+            raise invalid(name_of("ac_kwargs:encoder"), out["encoder"], "encoder as one of " + ", ".join(ENCODERS))
     if "activation" in out:
         import torch
 

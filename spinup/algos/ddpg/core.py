@@ -53,7 +53,7 @@ class MLPActorCritic(nn.Module):
     """DDPG's actor ``pi`` and critic ``q``.
 
     Args:
-        observation_space: a Box of any shape (observations are flattened).
+        observation_space: a Box of any shape (flattened, or the Nature CNN's features for pictures).
         action_space: a Box with finite bounds (any per-dimension bounds).
         hidden_sizes: hidden layer sizes of both networks. Default (256, 256).
         activation: activation class between layers. Default ``nn.ReLU``.

@@ -134,10 +134,11 @@ class SquashedGaussianMLPActor(nn.Module):
     bounds is left out, as in the original.
     """
 
-    def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation):
+    def __init__(self, observation_space, act_low: np.ndarray, act_high: np.ndarray, hidden_sizes, activation,
+                 encoder: str = "auto"):
         super().__init__()
         act_dim = len(act_low)
-        self.flatten, obs_dim = obs_encoder(observation_space)
+        self.flatten, obs_dim = obs_encoder(observation_space, encoder)
         self.net = mlp([obs_dim, *hidden_sizes], activation, activation)
         # The mean and log-std heads as one layer (one matrix product): outputs [mu, log_std]
         self.mu_log_std_layer = nn.Linear(hidden_sizes[-1], 2 * act_dim)
@@ -213,15 +214,14 @@ class MLPActorCritic(nn.Module):
     Discrete one: :class:`CategoricalMLPActor` and Q-functions with one output per action.
 
     Args:
-        observation_space: a Box of any shape (observations are flattened).
+        observation_space: a Box of any shape (flattened, or a CNN's features for pictures).
         action_space: a Box with finite bounds (any per-dimension bounds) or a Discrete space.
         hidden_sizes: hidden layer sizes of all networks. Default (256, 256).
         activation: activation class between layers. Default ``nn.ReLU``.
         encoder: what each network first makes of an observation
             (:func:`~spinup.algos.networks.obs_encoder`): ``'auto'`` (default: a CNN for pictures,
-            else the flattened observation), ``'nature'``, ``'impala'`` or ``'flatten'``. For
-            Discrete actions the policy and the twin critics each have their own (Q1 and Q2 share
-            theirs); Box actions take ``'auto'`` or ``'flatten'``.
+            else the flattened observation), ``'nature'``, ``'impala'`` or ``'flatten'``. The
+            policy and the twin critics each have their own (Q1 and Q2 share theirs).
     """
 
     def __init__(self, observation_space, action_space, hidden_sizes=(256, 256), activation=nn.ReLU,
@@ -235,12 +235,10 @@ class MLPActorCritic(nn.Module):
             self.pi = CategoricalMLPActor(observation_space, n_actions, hidden_sizes, activation, encoder)
             self.q = MLPDiscreteTwinQFunction(observation_space, n_actions, hidden_sizes, activation, encoder)
         elif isinstance(action_space, gym.spaces.Box):
-            if encoder not in ("auto", "flatten"):
-                raise UserError(f"SAC with Box actions takes ac_kwargs encoder 'auto' or 'flatten', not {encoder!r}.")
             act_low, act_high = box_bounds(action_space)
             self.act_shape = action_space.shape
-            self.pi = SquashedGaussianMLPActor(observation_space, act_low, act_high, hidden_sizes, activation)
-            self.q = MLPTwinQFunction(observation_space, len(act_low), hidden_sizes, activation)
+            self.pi = SquashedGaussianMLPActor(observation_space, act_low, act_high, hidden_sizes, activation, encoder)
+            self.q = MLPTwinQFunction(observation_space, len(act_low), hidden_sizes, activation, encoder)
         else:
             raise UserError(f"SAC needs a Box or Discrete action space, not {action_space}.")
 

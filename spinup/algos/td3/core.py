@@ -55,7 +55,7 @@ class MLPActorCritic(nn.Module):
     """TD3's actor ``pi`` and twin critics ``q`` (``q(obs, act)`` gives Q1 and Q2, ``q.q1`` Q1 alone).
 
     Args:
-        observation_space: a Box of any shape (observations are flattened).
+        observation_space: a Box of any shape (flattened, or the Nature CNN's features for pictures).
         action_space: a Box with finite bounds (any per-dimension bounds).
         hidden_sizes: hidden layer sizes of all networks. Default (256, 256).
         activation: activation class between layers. Default ``nn.ReLU``.
