@@ -210,6 +210,36 @@ def pg_math_sign_flipped():
     return patched(__name__, "load_example", make)
 
 
+def pictures_unseen() -> contextlib.AbstractContextManager:
+    """The CNN encoders' first step (``PixelScaling``) returning zeros: the network never sees the
+    picture, so a task whose information is only in the pixels cannot be learned."""
+
+    def make(cls):
+        import torch
+
+        class Blind(cls):
+            def forward(self, obs):
+                return torch.zeros_like(super().forward(obs))
+
+        return Blind
+
+    return patched("spinup.algos.networks", "PixelScaling", make)
+
+
+@contextlib.contextmanager
+def stacks_reversed() -> Iterator[None]:
+    """``FrameReplayBuffer`` rebuilding each stored stack newest frame first: the batches' pictures
+    are not the ones the agent saw."""
+    from spinup.algos.frame_buffer import FrameReplayBuffer
+
+    original = FrameReplayBuffer.stack_rows
+    FrameReplayBuffer.stack_rows = lambda self, rows: original(self, rows)[:, ::-1]
+    try:
+        yield
+    finally:
+        FrameReplayBuffer.stack_rows = original
+
+
 # ---------------------------------------------------------------------------------------------
 # The cases
 
@@ -225,6 +255,10 @@ train_exercise_1_3.settings = train_exercise_1_3.settings.format(
 
 CARTPOLE = "random play scores about 22"
 PENDULUM = "random play scores about -1200 to -1500"
+# tests/image_envs.py: say which half of a 36x36 picture holds the bright square (+1 a right answer;
+# a wrong one terminates; cut off after 20). Only the pixels tell the side.
+PIXELS = ("image_envs:spinup_tests/Pixels-v0", "image_envs:spinup_tests/PixelsStack-v0")
+WHICH_SIDE = "random play, or any policy that cannot see the picture, scores about 1; a perfect one 20"
 
 CASES: dict[str, LearningCase] = {case.name: case for case in [
     LearningCase(
@@ -293,6 +327,25 @@ CASES: dict[str, LearningCase] = {case.name: case for case in [
         best_of_last(4), 100.0, f"AverageTestEpRet, best of the last 4 of 7 epochs of 2000 steps; {CARTPOLE}",
         {"no termination mask in the target": no_termination_mask("spinup.algos.dqn.core", "dqn_target", 1),
          "reward sign flipped in the target": reward_sign_flipped("spinup.algos.dqn.core", "dqn_target")}),
+    LearningCase(
+        "dqn_pixels", "tests/test_dqn.py::test_dqn_learns_pixels",
+        train_algo("dqn", PIXELS[1], "AverageTestEpRet", ac_kwargs=dict(hidden_sizes=()), steps_per_epoch=500,
+                   epochs=5, start_steps=500, update_after=500, batch_size=32, gradient_steps=1,
+                   target_update_every=250, eps_decay_steps=1500, replay_size=5000, num_test_episodes=5),
+        mean_of_last(3), 8.0,
+        "AverageTestEpRet, mean of the last 3 of 5 epochs of 500 steps, Nature CNN on stacks of 2 pictures "
+        f"(FrameReplayBuffer); {WHICH_SIDE}",
+        {"reward sign flipped in the target": reward_sign_flipped("spinup.algos.dqn.core", "dqn_target"),
+         "pictures unseen (PixelScaling returns zeros)": pictures_unseen,
+         "stored stacks newest frame first": stacks_reversed}),
+    LearningCase(
+        "ppo_pixels", "tests/test_ppo.py::test_ppo_learns_pixels",
+        train_algo("ppo", PIXELS[0], "AverageEpRet", ac_kwargs=dict(hidden_sizes=()), steps_per_epoch=500,
+                   epochs=7, train_pi_iters=10, train_v_iters=10, pi_lr=2e-3, target_kl=0.05),
+        mean_of_last(2), 8.0,
+        f"AverageEpRet, mean of the last 2 of 7 epochs of 500 steps, Nature CNN on single pictures; {WHICH_SIDE}",
+        {"policy objective sign flipped": negated("spinup.algos.ppo.core", "ppo_clip_objective"),
+         "pictures unseen (PixelScaling returns zeros)": pictures_unseen}),
     LearningCase(
         "pg_math_simple", "tests/test_examples.py::test_pg_math_learns_cartpole[1_simple_pg.py-pg_math_simple]",
         train_pg_math("1_simple_pg.py"), mean_of_last(3), 40.0,

@@ -9,6 +9,7 @@ import pytest
 import torch
 from learning_cases import CASES, check
 
+from spinup.algos import offpolicy
 from spinup.algos.dqn import core
 from spinup.algos.dqn.dqn import dqn
 from spinup.utils.envs import EnvFactory
@@ -104,3 +105,21 @@ def test_resume_matches_uninterrupted_run(tmp_path):
 def test_dqn_learns_cartpole(tmp_path):
     # Calibrated for seeds 0-9 at 1 and 2 threads: tests/learning_cases.py, tests/calibration/.
     check(CASES["dqn_cartpole"], tmp_path)
+
+
+@pytest.mark.slow
+def test_dqn_learns_pixels(tmp_path, monkeypatch):
+    # A Nature CNN on stacks of 2 pictures (tests/image_envs.py), whose transitions go through the
+    # FrameReplayBuffer; calibrated like the others.
+    import spinup.algos.dqn.dqn as dqn_module
+    from spinup.algos.frame_buffer import FrameReplayBuffer
+
+    made = []
+
+    def make_replay_buffer(*args, **kwargs):  # the real one, watched
+        made.append(offpolicy.make_replay_buffer(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(dqn_module, "make_replay_buffer", make_replay_buffer)
+    check(CASES["dqn_pixels"], tmp_path)
+    assert [type(b) for b in made] == [FrameReplayBuffer]

@@ -35,6 +35,12 @@ def test_ppo_learns_cartpole_with_4_envs(tmp_path):
     check(CASES["ppo_cartpole_4envs"], tmp_path)
 
 
+@pytest.mark.slow
+def test_ppo_learns_pixels(tmp_path):
+    # A Nature CNN on single (H, W) pictures (tests/image_envs.py); calibrated like the others.
+    check(CASES["ppo_pixels"], tmp_path)
+
+
 def test_outputs_and_columns(tmp_path):
     out, progress = run(tmp_path, lambda: gym.make("CartPole-v1"), seed=1, steps_per_epoch=300,
                          epochs=2, train_pi_iters=2, train_v_iters=2, save_freq=1)
