@@ -358,6 +358,35 @@ def test_clipped_rewards_and_the_real_game_score_in_the_log(ale, tmp_path):
     envs.close()
 
 
+def test_max_ep_len_limits_the_whole_game_and_logs_it(ale, tmp_path):
+    # max_ep_len on an Atari training copy cuts the game (not one life) after that many agent
+    # steps, and the cut-off game is logged with its real score and length
+    envs = make_vector_env(EnvFactory("ALE/Breakout-v5"), 1, max_ep_len=15)
+    envs.reset(seed=0)
+    logger = EpochLogger(output_dir=str(tmp_path / "log"))
+    for step in range(1, 16):
+        _, _, terminated, truncated, info = envs.step(np.array([0]))
+        if terminated[0] or truncated[0]:
+            break
+    assert step == 15 and truncated[0] and not terminated[0]
+    assert info["final_info"]["game_over"][0] and info["final_info"]["game_length"][0] == 15
+    assert log_finished_episode(logger, 0, 0.0, 15, info) and logger.epoch_dict["EpLen"] == [15]
+    envs.close()
+
+
+def test_fire_is_pressed_for_the_agent(ale):
+    # Breakout serves only on FIRE: a test game of no-ops still ends (the ball is served for the
+    # agent at each new life), instead of running to the emulator's limit of 27,000 steps
+    env = EnvFactory("ALE/Breakout-v5")()
+    env.reset(seed=0)
+    for steps in range(1, 2001):
+        _, _, terminated, truncated, _ = env.step(0)
+        if terminated or truncated:
+            break
+    assert terminated and steps < 2000
+    env.close()
+
+
 def test_log_finished_episode_without_atari(tmp_path):
     # Another environment's episodes are logged as the loop counted them
     logger = EpochLogger(output_dir=str(tmp_path / "log"))

@@ -132,8 +132,8 @@ class FireAtNewLife(gym.Wrapper):
 
 
 class GameScore(gym.Wrapper):
-    """Counts the real score and length (in agent steps) of the whole game; on the step the game
-    ends (over, or cut off by the emulator's limit) it adds ``info["game_score"]`` and
+    """Counts the real score and length (in agent steps, with the no-op that continues the game
+    after each lost life) of the whole game; on the step the game ends (over, or cut off by the emulator's limit) it adds ``info["game_score"]`` and
     ``info["game_length"]``. Beneath :class:`EpisodicLife` and :class:`ClipReward`, it sees the
     real rewards and the real end."""
 

@@ -129,6 +129,11 @@ class EnvFactory:
             _kill_at_step(env, int(kill_at))
         return env
 
+    @property
+    def is_atari(self) -> bool:
+        """Whether this builds an Atari game (:mod:`spinup.utils.atari`)."""
+        return atari.is_atari_id(split_env_name(self.env_name)[1])
+
     def to_json(self) -> dict:
         out = {"env_name": self.env_name}
         if self.env_kwargs:

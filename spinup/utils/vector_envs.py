@@ -58,8 +58,12 @@ class EnvCopy:
         self.env_fn, self.max_ep_len = env_fn, max_ep_len
 
     def __call__(self) -> gym.Env:
-        # A game of spinup's Atari set is trained on lives with clipped rewards (spinup.utils.atari)
-        env = self.env_fn(training=True) if isinstance(self.env_fn, EnvFactory) else self.env_fn()
+        if isinstance(self.env_fn, EnvFactory) and self.env_fn.is_atari:
+            # An Atari game is trained on lives with clipped rewards (spinup.utils.atari); max_ep_len
+            # limits the whole game, beneath the lives, so that a cut-off game is logged as one
+            limit = {} if self.max_ep_len is None else {"max_episode_steps": self.max_ep_len}
+            return self.env_fn(training=True, **limit)
+        env = self.env_fn()
         limit = getattr(env.spec, "max_episode_steps", None) if env.spec is not None else None
         if self.max_ep_len is not None and (limit is None or self.max_ep_len < limit):
             env = TimeLimit(env, self.max_ep_len)
