@@ -364,11 +364,11 @@ def test_max_ep_len_limits_the_whole_game_and_logs_it(ale, tmp_path):
     envs = make_vector_env(EnvFactory("ALE/Breakout-v5"), 1, max_ep_len=15)
     envs.reset(seed=0)
     logger = EpochLogger(output_dir=str(tmp_path / "log"))
-    for step in range(1, 16):
+    steps, done = 0, False
+    while not done and steps < 16:
         _, _, terminated, truncated, info = envs.step(np.array([0]))
-        if terminated[0] or truncated[0]:
-            break
-    assert step == 15 and truncated[0] and not terminated[0]
+        steps, done = steps + 1, terminated[0] or truncated[0]
+    assert steps == 15 and truncated[0] and not terminated[0]
     assert info["final_info"]["game_over"][0] and info["final_info"]["game_length"][0] == 15
     assert log_finished_episode(logger, 0, 0.0, 15, info) and logger.epoch_dict["EpLen"] == [15]
     envs.close()
@@ -379,10 +379,10 @@ def test_fire_is_pressed_for_the_agent(ale):
     # agent at each new life), instead of running to the emulator's limit of 27,000 steps
     env = EnvFactory("ALE/Breakout-v5")()
     env.reset(seed=0)
-    for steps in range(1, 2001):
+    steps, terminated, truncated = 0, False, False
+    while not (terminated or truncated) and steps < 2000:
         _, _, terminated, truncated, _ = env.step(0)
-        if terminated or truncated:
-            break
+        steps += 1
     assert terminated and steps < 2000
     env.close()
 

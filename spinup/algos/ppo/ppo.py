@@ -160,10 +160,11 @@ def ppo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwarg
     def update():
         data = buf.get()
 
-        # Get loss and info values before update
-        pi_l_old, pi_info_old = compute_loss_pi(data)
-        pi_l_old = pi_l_old.item()
-        v_l_old = compute_loss_v(data).item()
+        # Get loss and info values before update (for the log only: no gradients)
+        with torch.no_grad():
+            pi_l_old, pi_info_old = compute_loss_pi(data)
+            pi_l_old = pi_l_old.item()
+            v_l_old = compute_loss_v(data).item()
 
         # Train policy with multiple steps of gradient descent, stopping early on large KL
         for i in range(train_pi_iters):

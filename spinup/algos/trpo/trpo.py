@@ -181,7 +181,8 @@ def trpo(env_fn: EnvFn, actor_critic: ActorCritic = core.MLPActorCritic, ac_kwar
         # Get loss values before update
         loss_pi = compute_loss_pi(data)
         pi_l_old = mpi_avg(loss_pi.item())
-        v_l_old = compute_loss_v(data).item()
+        with torch.no_grad():  # for the log only
+            v_l_old = compute_loss_v(data).item()
 
         # The policy gradient g, and Fisher-vector products Hv (both averaged across processes)
         g = mpi_avg_tensor(core.flat_grad(loss_pi, pi_params))
