@@ -233,6 +233,8 @@ def test_replay_buffers_keep_uint8():
     assert frame_stack_size(stacked) == 2 and frame_stack_size(single) is None
     frame_buffer = make_replay_buffer(stacked, (), 50)
     assert type(frame_buffer) is FrameReplayBuffer
+    # The frame buffer stores discrete actions: continuous ones (DDPG, TD3, SAC) get whole stacks
+    assert type(make_replay_buffer(stacked, (1,), 50)) is ReplayBuffer
     plain = make_replay_buffer(single, (), 50)
     assert type(plain) is ReplayBuffer and plain.obs.dtype == np.uint8
     obs, _ = single.reset(seed=0)

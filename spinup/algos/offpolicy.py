@@ -119,11 +119,12 @@ def frame_stack_size(envs) -> int | None:
 
 
 def make_replay_buffer(envs, act_shape: tuple, size: int, device: torch.device | str = "cpu"):
-    """The replay buffer for ``envs``' observations: for stacks of picture frames (Atari), a
-    :class:`~spinup.algos.frame_buffer.FrameReplayBuffer`, which keeps each frame once instead
-    of 2k times; otherwise a :class:`ReplayBuffer` (pictures in it stay uint8)."""
+    """The replay buffer for ``envs``' observations: for stacks of picture frames (Atari) and
+    discrete actions, a :class:`~spinup.algos.frame_buffer.FrameReplayBuffer`, which keeps each
+    frame once instead of 2k times; otherwise a :class:`ReplayBuffer` (pictures in it stay uint8)."""
     space = envs.single_observation_space
-    if is_image_space(space) and len(space.shape) == 3 and frame_stack_size(envs) == space.shape[0]:
+    frames = is_image_space(space) and len(space.shape) == 3 and frame_stack_size(envs) == space.shape[0]
+    if frames and act_shape == ():  # the frame buffer stores discrete actions (DQN, discrete SAC)
         from spinup.algos.frame_buffer import FrameReplayBuffer
 
         return FrameReplayBuffer(space.shape, size, envs.num_envs, device)
