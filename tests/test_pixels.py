@@ -456,3 +456,14 @@ def test_atari_from_the_command_line(ale, tmp_path, args, given, added):
     assert config["ac_kwargs"] == {"hidden_sizes": []}
     for key, value in {**given, **added}.items():
         assert config[key] == value
+
+
+def test_without_the_atari_extra_the_message_says_how_to_install(tmp_path):
+    # ale_py made unimportable in a fresh process: --env ALE/... stops before launch, exit 2
+    code = ("import sys; sys.modules['ale_py'] = None; from spinup.run import main; "
+            "main(['dqn', '--env', 'ALE/Pong-v5', '--data_dir', sys.argv[1]])")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, SPINUP_WAIT_BEFORE_LAUNCH="0"))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Atari extra is not installed" in done.stderr and 'pip install -e ".[atari]"' in done.stderr
+    assert "Traceback" not in done.stderr

@@ -468,6 +468,14 @@ def test_updates_per_env_step_do_not_depend_on_num_envs(algo, tmp_path, monkeypa
         assert [r["TotalEnvInteracts"] for r in rows[num_envs]] == ["40", "80"]
 
 
+def test_dqn_gradient_steps_sets_the_updates_per_burst(tmp_path, monkeypatch):
+    # gradient_steps=1 with update_every=6: one gradient step every 6 env steps (default: 6 of them)
+    sampled = spy_on(monkeypatch, ReplayBuffer, "sample_batch", lambda self, *args: None)
+    train("dqn", counter_fn("dqn"), tmp_path, num_envs=4, epochs=2, steps_per_epoch=40, update_after=10,
+          update_every=6, gradient_steps=1)
+    assert len(sampled) == len(range(12, 80, 6))
+
+
 # ---------------------------------------------------------------------------------------------
 # Seeds, repeatability, backends
 

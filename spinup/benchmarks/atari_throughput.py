@@ -101,14 +101,13 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-from spinup.benchmarks.summary import git_commit, machine_info, results_root
+from spinup.benchmarks.summary import measurement_info, results_root, run_worker
 from spinup.utils.envs import EnvFactory
 from spinup.utils.progress import format_duration
 
@@ -116,7 +115,8 @@ MODULE = "spinup.benchmarks.atari_throughput"  # each run is python -m MODULE --
 IMPLS = ("spinup", "sb3")
 ALGOS = ("dqn", "ppo")
 GAMES = ("ALE/Breakout-v5", "ALE/Pong-v5")
-PACKAGES = ("torch", "stable-baselines3", "ale-py", "gymnasium", "numpy", "opencv-python-headless")
+# The versions the summary names
+PACKAGES = ("python", "torch", "stable-baselines3", "ale-py", "gymnasium", "numpy", "opencv-python-headless")
 FRAME_SKIP = 4  # emulator frames per agent step
 TARGET_VS_SB3 = 1.5  # the issue's target: spinup >= 1.5x SB3 for DQN and PPO on each game
 NO_GRAD_CLIP = 1e12  # an upper bound no gradient norm reaches: spinup never clips
@@ -324,16 +324,7 @@ def train_and_time(spec: dict) -> dict:
 
 def measure(spec: dict) -> dict:
     """:func:`train_and_time` in a fresh process with ``spec['threads']`` threads."""
-    threads = str(spec["threads"])
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "result.json")
-        cmd = [sys.executable, "-m", MODULE, "--worker", json.dumps(spec), out]
-        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{spec['impl']} {spec['algo']} on {spec['game']} failed:\n{done.stderr[-3000:]}")
-        with open(out) as f:
-            return json.load(f)
+    return run_worker(MODULE, spec, f"{spec['impl']} {spec['algo']} on {spec['game']}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +408,7 @@ def ppo_work_lines(rows: list[dict]) -> list[str]:
 
 def summary_markdown(rows: list[dict], info: dict, meta: dict) -> str:
     table = table_rows(rows)
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    versions = ", ".join(f"{name} {info[name]}" for name in PACKAGES if name in info)
     runs = f"medians of {meta['repeats']} runs" if meta["repeats"] > 1 else "one run each"
     budget = meta["budget"]
     lines = [
@@ -557,22 +548,6 @@ def write_results(rows: list[dict], folder: str, info: dict, meta: dict) -> str:
         f.write(text)
     plot(rows, os.path.join(folder, "atari_throughput.png"))
     return text
-
-
-def measurement_info() -> dict:
-    """The commit, the versions of the packages that shape the results, the CPU and its cores."""
-    from importlib import metadata
-
-    git = git_commit()
-    commit = (git["commit"] or "unknown")[:7] + ("+local changes" if git["dirty"] else "")
-    found = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    machine = machine_info()
-    return dict(commit=commit, versions=found, cpu=machine["cpu"], cores=machine["logical_cores"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import os
 import os.path as osp
 import platform
 import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -34,7 +36,8 @@ CSV_COLUMNS = ("Epoch", "TotalEnvInteracts", "AverageEpRet", "StdEpRet", "Averag
                "StdTestEpRet", "EpLen", "Time")
 GZIP_ABOVE_BYTES = 1_000_000  # the CSV is written gzipped when it would be larger than this
 
-VERSIONED_PACKAGES = ("torch", "gymnasium", "mujoco", "numpy", "stable-baselines3", "ray", "spinup")
+VERSIONED_PACKAGES = ("torch", "gymnasium", "mujoco", "numpy", "stable-baselines3", "ray", "spinup", "ale-py",
+                      "opencv-python-headless")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,6 +308,22 @@ def measurement_info() -> dict:
     machine = machine_info()
     return dict(commit=commit, **installed, cpu=machine["cpu"], cores=machine["logical_cores"],
                 load=round(os.getloadavg()[0], 2))
+
+
+def run_worker(module: str, spec: dict, what: str) -> dict:
+    """One measurement in a fresh process: ``python -m module --worker SPEC OUT`` with
+    ``spec['threads']`` torch threads (``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` alike); the
+    JSON the worker wrote to OUT. ``what`` names the run in the error if the worker fails."""
+    threads = str(spec["threads"])
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = osp.join(tmp, "result.json")
+        cmd = [sys.executable, "-m", module, "--worker", json.dumps(spec), out]
+        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+        with open(out) as f:
+            return json.load(f)
 
 
 def git_commit(cwd: str | None = None) -> dict:

@@ -82,7 +82,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -91,7 +90,7 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 
-from spinup.benchmarks.summary import measurement_info, results_root
+from spinup.benchmarks.summary import measurement_info, results_root, run_worker
 from spinup.utils.errors import UserError
 from spinup.utils.progress import format_duration
 
@@ -289,17 +288,7 @@ def train_and_time(spec: dict) -> dict:
 
 def measure(spec: dict) -> dict:
     """:func:`train_and_time` in a fresh process with ``spec['threads']`` threads."""
-    threads = str(spec["threads"])
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "result.json")
-        cmd = [sys.executable, "-m", MODULE, "--worker", json.dumps(spec), out]
-        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{spec['impl']} {spec['algo']} on {spec['env']} with {spec['num_envs']} copies "
-                               f"failed:\n{done.stderr[-3000:]}")
-        with open(out) as f:
-            return json.load(f)
+    return run_worker(MODULE, spec, f"{spec['impl']} {spec['algo']} on {spec['env']} with {spec['num_envs']} copies")
 
 
 # ---------------------------------------------------------------------------------------------

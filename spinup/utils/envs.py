@@ -56,7 +56,7 @@ def check_env_id(env_name: str, env_pkg: str | None = None) -> None:
     import_env_pkg(pkg)
     if env_id in gym.registry:
         return
-    if env_id.startswith("ALE/") or "NoFrameskip" in env_id:  # Atari ids exist once ale_py is imported
+    if atari.is_atari_id(env_id):  # Atari ids exist once ale_py is imported
         if not atari.register_atari_envs():
             raise UserError(atari.missing_atari_message(env_id))
         if env_id in gym.registry:
@@ -113,12 +113,10 @@ class EnvFactory:
 
     def __call__(self, training: bool = False, **overrides) -> gym.Env:
         import_env_pkg(self.env_pkg)
-        pkg, env_id = split_env_name(self.env_name)
-        import_env_pkg(pkg)
         kwargs = {**self.env_kwargs, **overrides}
         try:
-            if atari.is_atari_id(env_id):
-                env = atari.make_atari(env_id, **kwargs)
+            if self.is_atari:
+                env = atari.make_atari(split_env_name(self.env_name)[1], **kwargs)
                 env = atari.training_version(env) if training else env
             else:
                 env = gym.make(self.env_name, **kwargs)
